@@ -1,0 +1,42 @@
+# Every dev command lives here.  `make run` and `make test` work on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install redis-server run test test-fast lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+# redis-server from PATH is used by `streamfn dev` (when no Redis answers) and by the tests.
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  echo "redis-server not found; installing Debian's redis-server"; \
+	  (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null; }
+
+run: install redis-server
+	$(VENV)/bin/streamfn dev
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: install redis-server lint
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: install redis-server
+	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e"
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,150 @@
+"""The Python client: enqueue, inspect, wait for, cancel and replay invocations.
+
+The gateway's handlers call this; so do the CLI and the benchmarks.  It talks to Redis directly
+(no HTTP), so Python producers can enqueue in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from streamfn import codec
+from streamfn.invocations import Invocation, load_invocation
+from streamfn.keys import GROUP, Keys
+from streamfn.names import is_function_name, new_invocation_id
+from streamfn.rdb import RDB, Enqueued
+from streamfn.scripts import SCRIPTS, run_batch
+from streamfn.settings import Settings
+from streamfn.waiters import WaiterHub
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    entry_id: str
+    invocation_id: str
+    payload: Any
+    error: Any
+    attempts: int
+    at_ms: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry": self.entry_id,
+            "id": self.invocation_id,
+            "payload": self.payload,
+            "error": self.error,
+            "attempts": self.attempts,
+            "dead_at": self.at_ms,
+        }
+
+
+class Client:
+    """One per process.  ``start()`` enables waiting (a pub/sub listener); ``close()`` ends it."""
+
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.keys = Keys(settings.namespace)
+        self.rdb = RDB(redis, settings)
+        self.waiters = WaiterHub(self.rdb)
+
+    async def start(self) -> None:
+        await self.waiters.start()
+
+    async def close(self) -> None:
+        await self.waiters.stop()
+
+    async def enqueue(
+        self,
+        function: str,
+        payload: Any = None,
+        *,
+        delay: float = 0.0,
+        at_ms: int = 0,
+        idempotency_key: str | None = None,
+        notify: bool = False,
+        invocation_id: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> Enqueued:
+        """Queue one invocation now, after ``delay`` seconds, or at ``at_ms`` (epoch ms).
+
+        ``payload`` is any JSON value, or ``bytes`` already holding JSON.
+        """
+        _check_function(function)
+        body = payload if isinstance(payload, bytes) else codec.dumps(payload)
+        return await self.rdb.enqueue(
+            function,
+            invocation_id or new_invocation_id(function),
+            body,
+            delay_ms=int(delay * 1000),
+            at_ms=at_ms,
+            notify=notify,
+            idempotency_key=idempotency_key,
+            extra=extra,
+        )
+
+    async def enqueue_many(self, function: str, payloads: Iterable[Any]) -> list[str]:
+        """Queue many invocations of one function now, in one pipelined round trip."""
+        _check_function(function)
+        k = self.keys
+        ids: list[str] = []
+        calls = []
+        for payload in payloads:
+            inv = new_invocation_id(function)
+            ids.append(inv)
+            body = payload if isinstance(payload, bytes) else codec.dumps(payload)
+            calls.append(
+                (
+                    [k.stream(function), k.timers(function), k.invocation(function, inv)],
+                    [inv, body, 0, 0, "0", 0, GROUP, ""],
+                )
+            )
+        results = await run_batch(self.redis, SCRIPTS.enqueue, calls)
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        return ids
+
+    async def get(self, invocation_id: str) -> Invocation | None:
+        return await load_invocation(self.redis, self.keys, invocation_id)
+
+    async def wait(self, invocation_id: str, timeout: float) -> Invocation | None:
+        """Wait up to ``timeout`` s for a final status; returns the invocation as it then is."""
+        try:
+            await self.waiters.wait(invocation_id, timeout)
+        except LookupError:
+            return None
+        return await self.get(invocation_id)
+
+    async def cancel(self, invocation_id: str) -> tuple[bool, str]:
+        return await self.rdb.cancel(invocation_id)
+
+    async def replay(self, invocation_id: str) -> tuple[bool, str]:
+        return await self.rdb.replay(invocation_id)
+
+    async def dead_letters(self, function: str, count: int = 100) -> list[DeadLetter]:
+        """The newest ``count`` dead letters of ``function``, newest first."""
+        _check_function(function)
+        rows: Sequence[tuple[bytes, dict[bytes, bytes]]] = await self.redis.xrevrange(  # type: ignore[assignment]
+            self.keys.dead(function), count=count
+        )
+        return [
+            DeadLetter(
+                entry_id=entry.decode(),
+                invocation_id=f[b"id"].decode(),
+                payload=codec.loads(f[b"p"]) if f.get(b"p") else None,
+                error=codec.loads(f[b"error"]) if f.get(b"error") else None,
+                attempts=int(f.get(b"attempts", b"0")),
+                at_ms=int(f.get(b"at", b"0")),
+            )
+            for entry, f in rows
+        ]
+
+
+def _check_function(function: str) -> None:
+    if not is_function_name(function):
+        raise ValueError(f"invalid function name {function!r}")

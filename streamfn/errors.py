@@ -1,0 +1,39 @@
+"""Error codes shown to clients, in one enum with their HTTP status."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(Enum):
+    """``{"error": {"code": <value>, "message": ...}}``; the HTTP status lives beside the code."""
+
+    INVALID_FUNCTION_NAME = ("invalid_function_name", 400)
+    INVALID_INVOCATION_ID = ("invalid_invocation_id", 400)
+    INVALID_JSON = ("invalid_json", 400)
+    INVALID_PARAMETER = ("invalid_parameter", 400)
+    UNKNOWN_FUNCTION = ("unknown_function", 404)
+    NOT_FOUND = ("not_found", 404)
+    METHOD_NOT_ALLOWED = ("method_not_allowed", 405)
+    CONFLICT = ("conflict", 409)
+    PAYLOAD_TOO_LARGE = ("payload_too_large", 413)
+    UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", 415)
+    REDIS_UNAVAILABLE = ("redis_unavailable", 503)
+    INTERNAL = ("internal_error", 500)
+
+    @property
+    def code(self) -> str:
+        return self.value[0]
+
+    @property
+    def status(self) -> int:
+        return self.value[1]
+
+
+class StreamfnError(Exception):
+    """An error with a code a client can act on."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

@@ -1,0 +1,63 @@
+"""Every Redis key and channel name streamfn uses.  No key string is built anywhere else.
+
+Per-function keys share the hash tag ``{<namespace>:<function>}`` so every script touches one
+Redis Cluster slot.  Process-wide keys (runner registry) are outside any function's tag and are
+only touched by plain commands, never by a script together with per-function keys.
+
+| key                                   | type   | holds|
+|---------------------------------------|--------|--------------------------------------------------|
+| ``{ns:fn}:stream``                    | stream | live work; consumer group ``runners``           |
+| ``{ns:fn}:timers``                    | zset   | invocation id -> due time (ms, Redis clock)     |
+| ``{ns:fn}:dead``                      | stream | dead letters (capped, approximate MAXLEN)       |
+| ``{ns:fn}:inv:<id>``                  | hash   | one invocation's record (TTL once finished)     |
+| ``{ns:fn}:idem:<sha256>``             | string | Idempotency-Key -> invocation id (TTL)          |
+| ``ns:runners``                        | set    | ids of runners that published a report          |
+| ``ns:runner:<runner id>``             | string | JSON of the functions that runner loaded (TTL)  |
+| channel ``ns:done``                   | pubsub | ids of finished invocations someone waits for|
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+GROUP = "runners"
+"""The one consumer group on every function stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Key names for one namespace.  Callers pass names already checked by :mod:`streamfn.names`."""
+
+    namespace: str
+
+    def _tag(self, function: str) -> str:
+        return f"{{{self.namespace}:{function}}}"
+
+    def stream(self, function: str) -> str:
+        return f"{self._tag(function)}:stream"
+
+    def timers(self, function: str) -> str:
+        return f"{self._tag(function)}:timers"
+
+    def dead(self, function: str) -> str:
+        return f"{self._tag(function)}:dead"
+
+    def invocation(self, function: str, invocation_id: str) -> str:
+        return f"{self._tag(function)}:inv:{invocation_id}"
+
+    def idempotency(self, function: str, user_key: str) -> str:
+        """The user's key is hashed: any header value maps to a fixed-size, pattern-free name."""
+        digest = hashlib.sha256(user_key.encode("utf-8", "surrogatepass")).hexdigest()
+        return f"{self._tag(function)}:idem:{digest}"
+
+    @property
+    def runners(self) -> str:
+        return f"{self.namespace}:runners"
+
+    def runner(self, runner_id: str) -> str:
+        return f"{self.namespace}:runner:{runner_id}"
+
+    @property
+    def done_channel(self) -> str:
+        return f"{self.namespace}:done"

@@ -1,0 +1,153 @@
+"""Wait for invocations to finish without a Redis connection per waiter.
+
+One pub/sub connection per process listens on the ``done`` channel; each waiter is a future
+keyed by invocation id.  Scripts PUBLISH only for records marked ``notify`` (set at enqueue
+for ``?wait=`` or by ``watch.lua``), so a busy system does not flood idle gateways.  Messages
+lost while the connection was down are covered by re-reading every waiter's status after a
+reconnect and on a slow periodic sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from streamfn.invocations import FINAL
+from streamfn.keys import Keys
+from streamfn.names import function_of
+from streamfn.rdb import RDB
+
+log = logging.getLogger("streamfn.waiters")
+
+SWEEP_INTERVAL = 2.0
+
+
+class WaiterHub:
+    """Futures resolved when an invocation reaches a final status.  ``start`` before use."""
+
+    def __init__(self, rdb: RDB) -> None:
+        self._rdb = rdb
+        self._redis: Redis = rdb.redis
+        self._keys: Keys = rdb.keys
+        self._waiters: dict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(s) for s in self._waiters.values())
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="waiters-listen")
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="waiters-sweep")
+
+    async def stop(self) -> None:
+        for task in (self._task, self._sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for futures in self._waiters.values():
+            for fut in futures:
+                fut.cancel()
+        self._waiters.clear()
+
+    def register(self, invocation_id: str) -> asyncio.Future[None]:
+        """A future resolved when ``invocation_id`` finishes; pair with :meth:`wait_for`.
+
+        Register before enqueueing with notify set, so even an instant completion is seen.
+        """
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters[invocation_id].add(fut)
+        return fut
+
+    async def wait_for(self, invocation_id: str, fut: asyncio.Future[None], timeout: float) -> bool:
+        """Wait on a registered future up to ``timeout`` s; True once final, False on timeout."""
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._discard(invocation_id, fut)
+
+    async def wait(self, invocation_id: str, timeout: float) -> bool:
+        """Wait for an existing invocation; True once final, False on timeout.
+
+        Raises LookupError for an unknown id.
+        """
+        fut = self.register(invocation_id)
+        try:
+            status = await self._rdb.watch(invocation_id)
+        except BaseException:
+            self._discard(invocation_id, fut)
+            raise
+        if status is None:
+            self._discard(invocation_id, fut)
+            raise LookupError(invocation_id)
+        if status in FINAL:
+            self._discard(invocation_id, fut)
+            return True
+        return await self.wait_for(invocation_id, fut, timeout)
+
+    def _discard(self, invocation_id: str, fut: asyncio.Future[None]) -> None:
+        futures = self._waiters.get(invocation_id)
+        if futures is not None:
+            futures.discard(fut)
+            if not futures:
+                del self._waiters[invocation_id]
+
+    def _resolve(self, invocation_id: str) -> None:
+        for fut in self._waiters.get(invocation_id, ()):
+            if not fut.done():
+                fut.set_result(None)
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._keys.done_channel)
+                delay = 0.1
+                await self._resync()
+                while True:
+                    msg = await pubsub.get_message(timeout=1.0)
+                    if msg is not None and msg["type"] == "message":
+                        data = msg["data"]
+                        self._resolve(data.decode() if isinstance(data, bytes) else str(data))
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                log.warning("waiters: pub/sub connection lost (%s); reconnecting", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            try:
+                await self._resync()
+            except (RedisConnectionError, RedisTimeoutError, OSError):
+                continue
+
+    async def _resync(self) -> None:
+        """Re-read the status of everyone waiting; resolves what finished meanwhile."""
+        ids = [i for i in list(self._waiters) if function_of(i) is not None]
+        if not ids:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for i in ids:
+                fn = function_of(i)
+                assert fn is not None
+                pipe.hget(self._keys.invocation(fn, i), "status")
+            statuses = await pipe.execute()
+        for i, status in zip(ids, statuses, strict=True):
+            if status is None or status.decode() in FINAL:
+                self._resolve(i)

@@ -1,0 +1,95 @@
+"""Shared fixtures: one real redis-server per session, a fresh namespace per test.
+
+Order of preference: ``STREAMFN_TEST_REDIS_URL`` (an existing server; we never FLUSHALL it),
+testcontainers when a Docker engine is reachable, else a private ``redis-server`` on a free
+loopback port that we start and stop by pid.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from streamfn.connection import make_redis
+from streamfn.keys import Keys
+from streamfn.settings import DEFAULTS, Settings
+from tests.support.redis_server import docker_reachable, running_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("STREAMFN_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    if docker_reachable():
+        try:
+            from testcontainers.redis import RedisContainer
+
+            with RedisContainer("redis:7.0") as container:
+                host = container.get_container_host_ip()
+                port = container.get_exposed_port(6379)
+                yield f"redis://{host}:{port}/0"
+                return
+        except Exception:  # engine present but unusable: fall back to a local server
+            pass
+    with running_redis() as server:
+        yield server.url
+
+
+@pytest.fixture
+def namespace() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def settings(redis_url: str, namespace: str, tmp_path: Path) -> Settings:
+    functions = tmp_path / "functions"
+    functions.mkdir()
+    return replace(
+        DEFAULTS,
+        redis_url=redis_url,
+        namespace=namespace,
+        functions_dir=functions,
+        visibility_timeout=2.0,
+        claim_interval=0.25,
+        shutdown_grace=2.0,
+        runner_metrics_port=0,
+        port=0,
+    )
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Keys:
+    return Keys(settings.namespace)
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    client = make_redis(settings)
+    try:
+        yield client
+    finally:
+        await _drop_namespace(client, settings.namespace)
+        await client.aclose()
+
+
+async def _drop_namespace(client: Redis, namespace: str) -> None:
+    """Delete only this test's keys: never FLUSHALL a server we may not own."""
+    for pattern in (f"{{{namespace}:*", f"{namespace}:*"):
+        batch: list[bytes] = []
+        async for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                await client.unlink(*batch)
+                batch.clear()
+        if batch:
+            await client.unlink(*batch)

@@ -23,6 +23,17 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local id = ARGV[1]
 
+-- Validate everything before the first write: Redis does not roll a script back on error.
+local extra = {}
+if ARGV[8] ~= '' then
+  extra = cjson.decode(ARGV[8])
+  for k, v in pairs(extra) do
+    if type(k) ~= 'string' or type(v) ~= 'string' then
+      return redis.error_reply('ERR streamfn: extra fields must be strings')
+    end
+  end
+end
+
 if KEYS[4] then
   local existing = redis.call('GET', KEYS[4])
   if existing then
@@ -45,10 +56,8 @@ redis.call('HSET', KEYS[3], 'payload', ARGV[2], 'created', now, 'attempt', 1, 'n
 if KEYS[4] then
   redis.call('HSET', KEYS[3], 'idem', KEYS[4])
 end
-if ARGV[8] ~= '' then
-  for k, v in pairs(cjson.decode(ARGV[8])) do
-    redis.call('HSET', KEYS[3], 'x_' .. k, v)
-  end
+for k, v in pairs(extra) do
+  redis.call('HSET', KEYS[3], 'x_' .. k, v)
 end
 
 if due <= now then

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -10,16 +12,27 @@ from streamfn.settings import Settings
 
 
 def make_redis(
-    settings: Settings, *, max_connections: int = 64, socket_timeout: float = 5.0
+    settings: Settings,
+    *,
+    max_connections: int = 64,
+    socket_timeout: float = 5.0,
+    pool_timeout: float | None = None,
 ) -> Redis:
-    """A pooled async client.  Bytes in, bytes out (orjson decodes payloads itself)."""
-    return Redis.from_url(
-        settings.redis_url,
-        decode_responses=False,
-        max_connections=max_connections,
-        socket_connect_timeout=2.0,
-        socket_timeout=socket_timeout,
-        health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=1),
-        retry_on_error=[ConnectionResetError],
-    )
+    """A pooled async client.  Bytes in, bytes out (orjson decodes payloads itself).
+
+    With ``pool_timeout`` set, a caller finding every connection busy waits up to that many
+    seconds for one (a server with many concurrent requests); without it, it fails at once.
+    """
+    options: dict[str, Any] = {
+        "decode_responses": False,
+        "max_connections": max_connections,
+        "socket_connect_timeout": 2.0,
+        "socket_timeout": socket_timeout,
+        "health_check_interval": 30,
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=1),
+        "retry_on_error": [ConnectionResetError],
+    }
+    if pool_timeout is None:
+        return Redis.from_url(settings.redis_url, **options)
+    pool = BlockingConnectionPool.from_url(settings.redis_url, timeout=pool_timeout, **options)
+    return Redis.from_pool(pool)

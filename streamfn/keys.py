@@ -11,6 +11,9 @@ only touched by plain commands, never by a script together with per-function key
 | ``{ns:fn}:dead``                      | stream | dead letters (capped, approximate MAXLEN)       |
 | ``{ns:fn}:inv:<id>``                  | hash   | one invocation's record (TTL once finished)     |
 | ``{ns:fn}:idem:<sha256>``             | string | Idempotency-Key -> invocation id (TTL)          |
+| ``{ns:fn}:schedules``                 | zset   | schedule id -> next fire ms (+inf: none)        |
+| ``{ns:fn}:sched:<schedule id>``       | hash   | one schedule: definition and fire state         |
+| ``ns:schedules``                      | hash   | schedule id -> function (lookup and listing)    |
 | ``ns:runners``                        | set    | ids of runners that published a report          |
 | ``ns:runner:<runner id>``             | string | JSON of the functions that runner loaded (TTL)  |
 | channel ``ns:done``                   | pubsub | ids of finished invocations someone waits for|
@@ -50,6 +53,18 @@ class Keys:
         """The user's key is hashed: any header value maps to a fixed-size, pattern-free name."""
         digest = hashlib.sha256(user_key.encode("utf-8", "surrogatepass")).hexdigest()
         return f"{self._tag(function)}:idem:{digest}"
+
+    def schedules(self, function: str) -> str:
+        """Every schedule of ``function``, scored by next fire (ms); +inf when paused or done."""
+        return f"{self._tag(function)}:schedules"
+
+    def schedule(self, function: str, schedule_id: str) -> str:
+        return f"{self._tag(function)}:sched:{schedule_id}"
+
+    @property
+    def schedule_index(self) -> str:
+        """Schedule id -> function, outside any tag: only plain commands touch it."""
+        return f"{self.namespace}:schedules"
 
     @property
     def runners(self) -> str:

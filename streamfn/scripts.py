@@ -87,6 +87,11 @@ class ScriptSet:
     reclaim: Script
     release: Script
     watch: Script
+    schedule_upsert: Script
+    schedule_delete: Script
+    schedule_pause: Script
+    schedule_resume: Script
+    schedule_fire: Script
 
     @classmethod
     def load(cls) -> ScriptSet:

@@ -1,0 +1,141 @@
+"""Typed wrappers around ``lua/schedule_*.lua``: the only place Python calls those scripts.
+
+Each method maps one script's KEYS/ARGV contract (see the script's header) onto Python values.
+Every call passes keys of one function's hash tag only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from streamfn import codec
+from streamfn.keys import GROUP, Keys
+from streamfn.schedules.definition import ScheduleDef, fire_invocation_id
+from streamfn.scripts import SCRIPTS, Arg, run_batch
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+MAX_SCHEDULES_PER_CALL = 100
+MAX_FIRES_PER_CALL = 200
+
+
+@dataclass(frozen=True, slots=True)
+class FireCall:
+    """One planned step of one schedule, for :meth:`ScheduleRDB.fire_many`."""
+
+    function: str
+    schedule_id: str
+    expected_ms: int  # the zset score the plan was made from
+    rev: str
+    plan_now_ms: int
+    fires: Sequence[int]
+    next_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FireResult:
+    """``ok``: the step was applied (``fired``: planned ms enqueued); else ``reason``."""
+
+    ok: bool
+    now_ms: int
+    fired: tuple[int, ...] = ()
+    fire_count: int = 0
+    reason: str = ""
+
+
+class ScheduleRDB:
+    """Schedule script calls for one namespace.  Safe to share across tasks."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    def _pair(self, function: str, schedule_id: str) -> list[str]:
+        return [self.keys.schedules(function), self.keys.schedule(function, schedule_id)]
+
+    async def upsert(self, definition: ScheduleDef, next_ms: int | None) -> tuple[str, str]:
+        """("created"|"updated"|"unchanged", rev) or ("stale", last fire ms): recompute."""
+        d = definition
+        flat: list[Arg] = [x for item in d.fields().items() for x in item]
+        rev = secrets.token_hex(8)
+        args: list[Arg] = [d.id, d.digest(), -1 if next_ms is None else next_ms, rev, *flat]
+        status, detail = await SCRIPTS.schedule_upsert.run(
+            self.redis, self._pair(d.function, d.id), args
+        )
+        return _s(status), _s(detail)
+
+    async def delete(self, function: str, schedule_id: str) -> bool:
+        keys = self._pair(function, schedule_id)
+        return bool(await SCRIPTS.schedule_delete.run(self.redis, keys, [schedule_id]))
+
+    async def pause(self, function: str, schedule_id: str) -> bool:
+        keys = self._pair(function, schedule_id)
+        return bool(await SCRIPTS.schedule_pause.run(self.redis, keys, [schedule_id]))
+
+    async def resume(self, function: str, schedule_id: str, rev: str, next_ms: int | None) -> str:
+        """ "resumed", "not_paused", "missing" or "stale" (read again and retry)."""
+        keys = self._pair(function, schedule_id)
+        args = [schedule_id, rev, -1 if next_ms is None else next_ms]
+        status, _ = await SCRIPTS.schedule_resume.run(self.redis, keys, args)
+        return _s(status)
+
+    def _fire_call(self, function: str, steps: Sequence[FireCall]) -> tuple[list[str], list[Arg]]:
+        """One ``schedule_fire.lua`` call for several steps of one function's schedules."""
+        k = self.keys
+        keys = [k.schedules(function), k.stream(function)]
+        body: list[list[Any]] = []
+        for c in steps:
+            ids = [fire_invocation_id(function, c.schedule_id, at) for at in c.fires]
+            keys.append(k.schedule(function, c.schedule_id))
+            keys += [k.invocation(function, inv) for inv in ids]
+            nxt = -1 if c.next_ms is None else c.next_ms
+            pairs = [[at, inv] for at, inv in zip(c.fires, ids, strict=True)]
+            body.append([c.schedule_id, c.expected_ms, c.rev, nxt, pairs])
+        plan_now = min(c.plan_now_ms for c in steps)
+        return keys, [GROUP, plan_now, codec.dumps(body)]
+
+    async def fire_many(self, steps: Sequence[FireCall]) -> list[FireResult | Exception]:
+        """Apply many steps in one pipelined round trip, a bounded script call per group of
+        one function's steps; results come back in order, errors in place."""
+        groups: list[list[int]] = []
+        open_group: dict[str, list[int]] = {}
+        fires: dict[str, int] = {}
+        for i, c in enumerate(steps):
+            group = open_group.get(c.function)
+            n = len(c.fires)
+            if (
+                group is None
+                or len(group) >= MAX_SCHEDULES_PER_CALL
+                or (fires[c.function] + n > MAX_FIRES_PER_CALL)
+            ):
+                group = open_group[c.function] = []
+                groups.append(group)
+                fires[c.function] = 0
+            group.append(i)
+            fires[c.function] += n
+        calls = [self._fire_call(steps[g[0]].function, [steps[i] for i in g]) for g in groups]
+        replies = await run_batch(self.redis, SCRIPTS.schedule_fire, calls)
+        results: list[FireResult | Exception] = [ValueError("no reply")] * len(steps)
+        for group, reply in zip(groups, replies, strict=True):
+            if isinstance(reply, Exception):
+                for i in group:
+                    results[i] = reply
+                continue
+            now = int(reply[0])
+            for i, item in zip(group, reply[1], strict=True):
+                results[i] = _fire_result(now, item)
+        return results
+
+
+def _fire_result(now: int, item: list[Any]) -> FireResult:
+    if _s(item[0]) == "ok":
+        return FireResult(True, now, tuple(int(x) for x in item[2:]), int(item[1]))
+    return FireResult(False, now, reason=_s(item[0]))

@@ -36,6 +36,9 @@ class WaiterHub:
         self._redis: Redis = rdb.redis
         self._keys: Keys = rdb.keys
         self._waiters: dict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        # Ids whose record is known to exist: only for these does a vanished record (expired)
+        # end the wait.  A ?wait= caller registers before its enqueue writes the record.
+        self._existing: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -57,6 +60,7 @@ class WaiterHub:
             for fut in futures:
                 fut.cancel()
         self._waiters.clear()
+        self._existing.clear()
 
     def register(self, invocation_id: str) -> asyncio.Future[None]:
         """A future resolved when ``invocation_id`` finishes; pair with :meth:`wait_for`.
@@ -67,8 +71,16 @@ class WaiterHub:
         self._waiters[invocation_id].add(fut)
         return fut
 
+    def unregister(self, invocation_id: str, fut: asyncio.Future[None]) -> None:
+        """Forget a registered future that will never be waited on (e.g. its enqueue failed)."""
+        self._discard(invocation_id, fut)
+
     async def wait_for(self, invocation_id: str, fut: asyncio.Future[None], timeout: float) -> bool:
-        """Wait on a registered future up to ``timeout`` s; True once final, False on timeout."""
+        """Wait on a registered future up to ``timeout`` s; True once final, False on timeout.
+
+        Call it only once the record exists (after the enqueue returned).
+        """
+        self._existing.add(invocation_id)
         try:
             await asyncio.wait_for(asyncio.shield(fut), timeout)
             return True
@@ -96,12 +108,18 @@ class WaiterHub:
             return True
         return await self.wait_for(invocation_id, fut, timeout)
 
+    def wake_all(self) -> None:
+        """Resolve every waiter now, final or not (a shutting-down server answers them)."""
+        for invocation_id in list(self._waiters):
+            self._resolve(invocation_id)
+
     def _discard(self, invocation_id: str, fut: asyncio.Future[None]) -> None:
         futures = self._waiters.get(invocation_id)
         if futures is not None:
             futures.discard(fut)
             if not futures:
                 del self._waiters[invocation_id]
+                self._existing.discard(invocation_id)
 
     def _resolve(self, invocation_id: str) -> None:
         for fut in self._waiters.get(invocation_id, ()):
@@ -149,5 +167,8 @@ class WaiterHub:
                 pipe.hget(self._keys.invocation(fn, i), "status")
             statuses = await pipe.execute()
         for i, status in zip(ids, statuses, strict=True):
-            if status is None or status.decode() in FINAL:
+            if status is None:
+                if i in self._existing:
+                    self._resolve(i)
+            elif status.decode() in FINAL:
                 self._resolve(i)

@@ -1,0 +1,153 @@
+"""Every error leaves the gateway as ``{"error": {"code", "message"}}``.
+
+Handlers raise :class:`ApiError`; :func:`error_middleware` turns that, aiohttp's own HTTP
+errors (no route, wrong method, body too large), an unreachable Redis (503) and anything
+unexpected (500, logged, no traceback in the body) into that envelope.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from gateway.responses import json_response
+from streamfn.errors import ErrorCode, StreamfnError
+
+log = logging.getLogger("streamfn.gateway")
+
+# Replies meaning "Redis is there but cannot serve now"; redis-py strips the prefix from the
+# message of the classes it maps, so both the classes and the raw prefixes are checked.
+_UNAVAILABLE_TYPES = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    BusyLoadingError,
+    ReadOnlyError,
+    ClusterDownError,
+    OutOfMemoryError,
+)
+_UNAVAILABLE_PREFIXES = ("LOADING", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "OOM")
+_HTTP_CODES = {
+    400: ErrorCode.INVALID_PARAMETER,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+class ApiError(StreamfnError):
+    """A client-facing error; ``extra`` fields join ``code`` and ``message`` in the body."""
+
+    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
+        super().__init__(code, message)
+        self.extra = extra
+
+
+def show(value: str, limit: int = 64) -> str:
+    """A user-supplied string, quoted and cut short, safe to echo in a message."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
+
+
+def error_response(
+    code: ErrorCode, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> web.Response:
+    """The JSON error envelope with the status that belongs to ``code``."""
+    body = {"error": {"code": code.code, "message": message, **extra}}
+    return json_response(body, code.status, headers)
+
+
+def is_redis_unavailable(exc: BaseException) -> bool:
+    """True for errors meaning Redis cannot serve right now (down, loading, read-only)."""
+    if isinstance(exc, _UNAVAILABLE_TYPES):
+        return True
+    return isinstance(exc, ResponseError) and str(exc).startswith(_UNAVAILABLE_PREFIXES)
+
+
+class _Throttle:
+    """Logs a repeated warning at most once per ``period`` seconds (an outage is one event)."""
+
+    def __init__(self, period: float) -> None:
+        self.period = period
+        self._last = -period
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.period:
+            return False
+        self._last = now
+        return True
+
+
+_redis_warning = _Throttle(5.0)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every error a handler raises into the JSON envelope (see the module docstring)."""
+    try:
+        return await handler(request)
+    except StreamfnError as exc:
+        return error_response(exc.code, exc.message, **getattr(exc, "extra", {}))
+    except web.HTTPException as exc:
+        return _from_http_exception(request, exc)
+    except RedisError as exc:
+        if not is_redis_unavailable(exc):
+            log.exception("Redis refused %s %s", request.method, request.path)
+            return _internal()
+        if _redis_warning.ready():
+            log.warning("Redis unavailable: %s: %s", type(exc).__name__, exc)
+        return error_response(
+            ErrorCode.REDIS_UNAVAILABLE,
+            "Redis is unreachable or not ready; retry shortly (an Idempotency-Key makes "
+            "retrying an invocation safe)",
+            {"Retry-After": "1"},
+        )
+    except Exception:
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        return _internal()
+
+
+def _internal() -> web.Response:
+    return error_response(ErrorCode.INTERNAL, "internal error; the gateway log has the details")
+
+
+def _from_http_exception(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
+    code = _HTTP_CODES.get(exc.status)
+    if code is None:
+        raise exc
+    if code is ErrorCode.NOT_FOUND:
+        message = f"no route for {request.method} {show(request.path, 200)}; GET /openapi.json"
+        return error_response(code, message + " lists the API")
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        message = f"{show(request.method)} is not allowed on this route; use {allowed}"
+        return error_response(code, message, {"Allow": allowed})
+    if code is ErrorCode.PAYLOAD_TOO_LARGE:
+        detail = (exc.text or "").rstrip(".")
+        return error_response(code, f"request body too large: {detail}; {_BODY_HINT}")
+    return error_response(code, exc.text or exc.reason)
+
+
+_BODY_HINT = "send a smaller payload, or raise STREAMFN_MAX_BODY"
+
+
+def payload_too_large(length: int, limit: int) -> ApiError:
+    """The 413 for a declared Content-Length over the limit (the body is not read)."""
+    return ApiError(
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        f"request body of {length} bytes exceeds the limit of {limit} bytes; {_BODY_HINT}",
+    )

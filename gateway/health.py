@@ -1,0 +1,21 @@
+"""Operator endpoints: ``GET /healthz`` (can we reach Redis?) and ``GET /metrics``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from gateway.responses import json_response
+from gateway.state import METRICS, REDIS
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when Redis answers PING; a Redis error becomes 503 in the error middleware."""
+    await request.app[REDIS].ping()
+    return json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The Prometheus text exposition of this gateway's registry."""
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,52 @@
+"""``GET /invocations/{id}`` (optionally long-polling) and ``DELETE /invocations/{id}``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway import params
+from gateway.errors import ApiError
+from gateway.responses import json_response
+from gateway.state import CLIENT, SETTINGS
+from streamfn.errors import ErrorCode
+
+
+def not_found(invocation_id: str) -> ApiError:
+    """404 for an id that is well formed but has no record."""
+    return ApiError(
+        ErrorCode.NOT_FOUND,
+        f"no invocation {invocation_id!r}: it never existed or its record expired "
+        "(STREAMFN_RESULT_TTL)",
+    )
+
+
+async def get_invocation(request: web.Request) -> web.Response:
+    """The invocation; with ``?wait=S``, answers once it is final or after S seconds."""
+    invocation_id = params.invocation_id(request.match_info["id"])
+    query = params.query(request, ("wait",))
+    client = request.app[CLIENT]
+    if "wait" in query:
+        timeout = params.wait(query["wait"], request.app[SETTINGS].max_wait)
+        invocation = await client.wait(invocation_id, timeout)
+    else:
+        invocation = await client.get(invocation_id)
+    if invocation is None:
+        raise not_found(invocation_id)
+    return json_response(invocation.to_json())
+
+
+async def cancel_invocation(request: web.Request) -> web.Response:
+    """Cancel a scheduled or queued invocation; 409 once a runner has it or it finished."""
+    invocation_id = params.invocation_id(request.match_info["id"])
+    params.query(request, ())
+    cancelled, status = await request.app[CLIENT].cancel(invocation_id)
+    if cancelled:
+        return json_response({"id": invocation_id, "status": "cancelled"})
+    if status == "not_found":
+        raise not_found(invocation_id)
+    raise ApiError(
+        ErrorCode.CONFLICT,
+        f"invocation {invocation_id!r} is {status}; only scheduled or queued invocations "
+        "can be cancelled",
+        status=status,
+    )

@@ -1,0 +1,120 @@
+"""Prometheus metrics of one gateway, in its own registry, served at ``GET /metrics``.
+
+Every label value comes from a bounded set: routes are templates (``/invoke/{fn}``, or
+``unmatched``), methods are the standard ones (else ``other``), and function labels are names
+from the catalog (else ``unknown``), so no client can grow the series without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.exposition import generate_latest
+
+from gateway.stream_stats import StreamStat
+from streamfn.waiters import WaiterHub
+
+OUTCOMES = ("queued", "scheduled", "duplicate", "rejected")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_CLIENT_CLOSED = 499  # the client went away before the response (nginx's convention)
+
+
+class Metrics:
+    """The gateway's metric families; ``render`` gives the exposition text."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._requests = Counter(
+            "http_requests_total",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self._accepted = Counter(
+            "invocations_accepted_total",
+            "POST /invoke outcomes: queued, scheduled, duplicate (Idempotency-Key) or rejected.",
+            ["function", "outcome"],
+            registry=self.registry,
+        )
+        self.waiters = Gauge(
+            "waiters", "Requests waiting for an invocation to finish.", registry=self.registry
+        )
+        self._depth = Gauge(
+            "stream_depth",
+            "Entries in the function's stream (queued and running).",
+            ["function"],
+            registry=self.registry,
+        )
+        self._oldest = Gauge(
+            "stream_oldest_age_seconds",
+            "Age of the oldest entry in the function's stream (0 when empty).",
+            ["function"],
+            registry=self.registry,
+        )
+        self._streams: set[str] = set()
+        # Resolved label children, so the hot path skips prometheus_client's label lookup.
+        self._request_children: dict[tuple[str, str, int], Counter] = {}
+        self._accepted_children: dict[tuple[str, str], Counter] = {}
+
+    def track_waiters(self, hub: WaiterHub) -> None:
+        """Report ``hub.waiting`` as the ``waiters`` gauge at each scrape."""
+        self.waiters.set_function(lambda: hub.waiting)
+
+    def request(self, route: str, method: str, status: int) -> None:
+        """Count one response; ``route`` is a route template or ``unmatched``."""
+        key = (route, method if method in _METHODS else "other", status)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._requests.labels(key[0], key[1], str(status))
+            self._request_children[key] = child
+        child.inc()
+
+    def invocation(self, function_label: str, outcome: str) -> None:
+        """Count one POST /invoke outcome; pass a label from ``CatalogCache.label``."""
+        key = (function_label, outcome)
+        child = self._accepted_children.get(key)
+        if child is None:
+            child = self._accepted.labels(function_label, outcome)
+            self._accepted_children[key] = child
+        child.inc()
+
+    def set_streams(self, stats: Mapping[str, StreamStat]) -> None:
+        """Replace the stream gauges; functions gone from the catalog lose their series."""
+        for gone in self._streams - stats.keys():
+            self._depth.remove(gone)
+            self._oldest.remove(gone)
+        for fn, stat in stats.items():
+            self._depth.labels(fn).set(stat.depth)
+            self._oldest.labels(fn).set(stat.oldest_age_s)
+        self._streams = set(stats)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of this registry."""
+        return generate_latest(self.registry)
+
+    def middleware(self) -> Middleware:
+        """Counts every response (outermost, so it sees the status errors were mapped to)."""
+
+        @web.middleware
+        async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+            status = 500
+            try:
+                response = await handler(request)
+                status = response.status
+                return response
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            except asyncio.CancelledError:
+                status = _CLIENT_CLOSED
+                raise
+            finally:
+                resource = request.match_info.route.resource
+                route = "unmatched" if resource is None else resource.canonical
+                self.request(route, request.method, status)
+
+        return count_requests

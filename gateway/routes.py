@@ -1,0 +1,39 @@
+"""The route table, in one place.  ``openapi.py`` describes each of these routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from gateway import dead_letters, functions, health, invocations, invoke, openapi
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One entry of the route table; ``name`` is also the OpenAPI operationId."""
+
+    method: str
+    path: str
+    handler: Handler
+    name: str
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/invoke/{fn}", invoke.invoke, "invoke"),
+    Route("GET", "/invocations/{id}", invocations.get_invocation, "get_invocation"),
+    Route("DELETE", "/invocations/{id}", invocations.cancel_invocation, "cancel_invocation"),
+    Route("GET", "/functions", functions.list_functions, "list_functions"),
+    Route("GET", "/dead-letters", dead_letters.list_dead_letters, "list_dead_letters"),
+    Route("POST", "/dead-letters/{id}/replay", dead_letters.replay_dead_letter, "replay"),
+    Route("GET", "/healthz", health.healthz, "healthz"),
+    Route("GET", "/metrics", health.metrics, "metrics"),
+    Route("GET", "/openapi.json", openapi.openapi_json, "openapi"),
+)
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register every route of :data:`ROUTES` on ``app``."""
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler, name=route.name)

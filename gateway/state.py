@@ -1,0 +1,25 @@
+"""Typed keys of what the application holds: settings, metrics, and the Redis-backed services.
+
+``SETTINGS`` and ``METRICS`` are set by :func:`gateway.app.create_app`; the rest by its
+cleanup context once the application starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from gateway.catalog import CatalogCache
+from gateway.metrics import Metrics
+from streamfn.client import Client
+from streamfn.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+REDIS = web.AppKey("redis", Redis)
+CLIENT = web.AppKey("client", Client)
+CATALOG = web.AppKey("catalog", CatalogCache)
+STOPPING = web.AppKey("stopping", asyncio.Event)
+"""Set when shutdown begins: waiting requests answer with the current status at once."""

@@ -1,0 +1,103 @@
+"""Wiring: build every part of one runner from settings, connected to each other.
+
+Kept apart from :mod:`runner.supervisor` (which owns start order, signals and shutdown) so
+each reads on its own: this module says what talks to what, nothing about when.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from runner.announcer import Announcer
+from runner.clock import RedisClock
+from runner.completer import Completer
+from runner.depth import StreamGauges
+from runner.discovery import Discovery
+from runner.executor import Executor
+from runner.heartbeat import Heartbeat
+from runner.jobs import Leases
+from runner.metrics import Metrics
+from runner.metrics_server import MetricsServer
+from runner.promoter import Promoters
+from runner.reader import BLOCK_MS, BURST_BLOCK_MS, Reader
+from runner.reclaimer import Reclaimer
+from streamfn.connection import make_redis
+from streamfn.keys import Keys
+from streamfn.rdb import RDB
+from streamfn.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """Every component of one runner; the supervisor starts and stops them in order."""
+
+    redis: Redis
+    reader_redis: Redis
+    rdb: RDB
+    leases: Leases
+    discovery: Discovery
+    metrics: Metrics
+    completer: Completer
+    executor: Executor
+    heartbeat: Heartbeat
+    announcer: Announcer
+    clock: RedisClock
+    promoters: Promoters
+    gauges: StreamGauges
+    reader: Reader
+    reclaimer: Reclaimer
+    server: MetricsServer
+
+
+def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -> Parts:
+    """Create (not start) the parts of a runner named ``consumer``."""
+    s = settings
+    keys = Keys(s.namespace)
+    redis = make_redis(s)
+    # The reader's BLOCK would hold a pooled connection, and its socket timeout must outlast
+    # the BLOCK or a quiet stream reads as a dead connection.
+    reader_redis = make_redis(s, max_connections=2, socket_timeout=BLOCK_MS / 1000 + 5)
+    rdb = RDB(redis, s)
+    leases = Leases()
+    discovery = Discovery(s)
+    metrics = Metrics(discovery.functions.__contains__)
+    completer = Completer(rdb, consumer, leases, metrics)
+    executor = Executor(concurrency, leases, completer, metrics)
+    metrics.in_flight.set_function(lambda: executor.running)
+    clock = RedisClock(redis)
+    return Parts(
+        redis=redis,
+        reader_redis=reader_redis,
+        rdb=rdb,
+        leases=leases,
+        discovery=discovery,
+        metrics=metrics,
+        completer=completer,
+        executor=executor,
+        heartbeat=Heartbeat(rdb, consumer, leases, metrics, s.heartbeat_interval),
+        announcer=Announcer(
+            redis,
+            keys,
+            discovery,
+            consumer,
+            interval=s.heartbeat_interval,
+            concurrency=concurrency,
+            host=socket.gethostname(),
+        ),
+        clock=clock,
+        promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
+        gauges=StreamGauges(redis, keys, discovery, clock, metrics),
+        reader=Reader(
+            reader_redis,
+            keys,
+            consumer,
+            discovery,
+            executor,
+            block_ms=BURST_BLOCK_MS if burst else BLOCK_MS,
+        ),
+        reclaimer=Reclaimer(rdb, s, consumer, discovery, executor, completer, leases, metrics),
+        server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port),
+    )

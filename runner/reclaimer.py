@@ -1,0 +1,136 @@
+"""Reclaimer: take over entries whose runner went silent for a visibility timeout.
+
+Every ``claim_interval`` each loaded function's pending list is swept with ``reclaim.lua``
+(XAUTOCLAIM, bounded steps, never more than the free slots).  An entry delivered more than
+``max_deliveries`` times is a poison message (it keeps killing whoever runs it): it goes to the
+dead-letter stream without running again.  Recovery of a dead runner's work therefore takes
+at most the visibility timeout plus one claim interval.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from runner.completer import Completer
+from runner.discovery import Discovery
+from runner.executor import Executor
+from runner.jobs import DONE, Job, Leases
+from runner.loader import LoadedFunction
+from runner.loop import Loop
+from runner.metrics import Metrics
+from streamfn.names import function_of
+from streamfn.rdb import RDB, Claimed, Completion
+from streamfn.settings import Settings
+
+log = logging.getLogger("streamfn.runner.reclaimer")
+
+MAX_STEPS = 10  # XAUTOCLAIM calls per function per sweep; the next sweep resumes from 0-0
+
+
+class Reclaimer(Loop):
+    """Periodic XAUTOCLAIM sweep over the loaded functions."""
+
+    name = "reclaimer"
+
+    def __init__(
+        self,
+        rdb: RDB,
+        settings: Settings,
+        consumer: str,
+        discovery: Discovery,
+        executor: Executor,
+        completer: Completer,
+        leases: Leases,
+        metrics: Metrics,
+    ) -> None:
+        super().__init__(settings.claim_interval)
+        self.rdb = rdb
+        self.consumer = consumer
+        self.discovery = discovery
+        self.executor = executor
+        self.completer = completer
+        self.leases = leases
+        self.metrics = metrics
+        self.min_idle_ms = int(settings.visibility_timeout * 1000)
+        self.max_deliveries = settings.max_deliveries
+        self.reclaimed = 0
+
+    async def tick(self) -> None:
+        for fn in list(self.discovery.functions.values()):
+            cursor = "0-0"
+            for _ in range(MAX_STEPS):
+                # The reader may be blocked in a read for these same free slots; what both
+                # bring in starts at once (nothing waits in a buffer with a lease running
+                # out), so the worst case is one sweep's worth above the concurrency.
+                free = self.executor.free
+                if free < 1:
+                    return
+                swept = await self.rdb.reclaim(
+                    fn.name, self.consumer, self.min_idle_ms, cursor, count=free
+                )
+                for claimed in swept.claimed:
+                    self._take(fn, claimed)
+                if swept.claimed:
+                    log.info(
+                        "%s: took over %d entries idle for more than %g s (a runner stopped?)",
+                        fn.name,
+                        len(swept.claimed),
+                        self.min_idle_ms / 1000,
+                    )
+                if swept.deleted:
+                    self.metrics.count("reclaim_deleted", fn.name, len(swept.deleted))
+                    log.warning(
+                        "%s: %d pending entries were deleted from the stream before anyone "
+                        "finished them (%s); dropped from the pending list",
+                        fn.name,
+                        len(swept.deleted),
+                        ", ".join(swept.deleted[:5]),
+                    )
+                cursor = swept.cursor
+                if cursor == "0-0":
+                    break
+
+    def _take(self, fn: LoadedFunction, claimed: Claimed) -> None:
+        if self.leases.get(fn.name, claimed.entry_id) is not None:
+            return  # ours and still running (its heartbeat was late): keep the one we have
+        self.reclaimed += 1
+        self.metrics.count("reclaims", fn.name)
+        if claimed.deliveries > self.max_deliveries:
+            self._poison(fn, claimed)
+            return
+        log.debug(
+            "%s: reclaimed entry %s (delivery %d) from a silent runner",
+            fn.name,
+            claimed.entry_id,
+            claimed.deliveries,
+        )
+        self.executor.submit(fn, claimed.entry_id, claimed.fields)
+
+    def _poison(self, fn: LoadedFunction, claimed: Claimed) -> None:
+        self.metrics.count("poison", fn.name)
+        raw = claimed.fields.get(b"id", b"").decode(errors="replace")
+        invocation_id = (
+            raw if function_of(raw) == fn.name else f"{fn.name}.invalid-{claimed.entry_id}"
+        )
+        message = (
+            f"delivered {claimed.deliveries} times, more than STREAMFN_MAX_DELIVERIES="
+            f"{self.max_deliveries}: every runner that took it stopped before finishing "
+            "(crash, kill, out of memory?); fix the handler or raise the setting, then replay it"
+        )
+        log.error("%s: poison message %s: %s", fn.name, invocation_id, message)
+        job = Job(fn.name, claimed.entry_id, fn.is_async)
+        job.invocation_id = invocation_id
+        job.state = DONE
+        self.leases.add(job)
+        self.completer.add(
+            job,
+            Completion(
+                fn.name,
+                claimed.entry_id,
+                invocation_id,
+                0,
+                error={"type": "PoisonMessage", "message": message},
+                mode="dead",
+                dead_letter=True,
+            ),
+        )

@@ -1,0 +1,297 @@
+"""Supervisor: start the runner's parts in order, own signals, shut down without losing work.
+
+The parts are built (and connected) by :mod:`runner.parts`.  Start order: metrics server,
+discovery (first scan), clock, completer, heartbeat, announcer, promoters, stream gauges, then
+reader and reclaimer, so nothing is read before outcomes can be reported and leases renewed.
+
+SIGTERM/SIGINT stop reading and reclaiming at once; running work gets ``shutdown_grace``
+seconds (a second signal cuts it short), then what remains is cancelled and handed back with
+``release.lua`` so another runner starts it immediately.  Outcomes are flushed, the registry
+report withdrawn, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+from collections.abc import Coroutine
+from typing import Any, Protocol
+
+from runner.jobs import Job
+from runner.loop import cancel_and_wait
+from runner.parts import Parts, build
+from streamfn.settings import Settings, SettingsError
+
+log = logging.getLogger("streamfn.runner")
+
+FLUSH_TIMEOUT = 5.0
+RELEASE_TIMEOUT = 5.0
+BURST_POLL = 0.02
+
+
+def consumer_name() -> str:
+    """``<hostname>-<pid>-<4 hex>``: unique per process, readable in XINFO CONSUMERS."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+class _Part(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+async def _start(*parts: _Part) -> None:
+    for part in parts:
+        await part.start()
+
+
+async def _stop(*parts: _Part) -> None:
+    for part in parts:
+        await part.stop()
+
+
+class Runner:
+    """One runner process's loops.  ``serve()`` runs until :meth:`request_stop` (or drained)."""
+
+    def __init__(
+        self, settings: Settings, *, concurrency: int | None = None, burst: bool = False
+    ) -> None:
+        self.settings = settings
+        self.concurrency = concurrency or settings.concurrency
+        self.burst = burst
+        self.consumer = consumer_name()
+        self.threads_left = False
+        self.started = asyncio.Event()
+        self.stopped = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._force = asyncio.Event()
+        self._background: set[asyncio.Task[Any]] = set()
+        self.parts: Parts
+
+    def request_stop(self) -> None:
+        """Begin a graceful stop; a second request skips the rest of the grace period."""
+        if self._stop.is_set():
+            log.warning("second stop request: handing back running work now")
+            self._force.set()
+        self._stop.set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _on_discovery_change(self) -> None:
+        self.parts.metrics.forget_labels()
+        self.parts.announcer.wake()
+        self._spawn(self.parts.promoters.sync())
+
+    async def start(self) -> None:
+        """Build and start every part (reading last)."""
+        self.parts = p = build(
+            self.settings, consumer=self.consumer, concurrency=self.concurrency, burst=self.burst
+        )
+        p.discovery.subscribe(self._on_discovery_change)
+        try:
+            await p.server.start()
+        except OSError as exc:  # the work matters more than its metrics
+            log.error(
+                "cannot serve metrics on %s:%d (%s); running without them. Set "
+                "STREAMFN_RUNNER_METRICS_PORT to a free port, or 0 to turn metrics off",
+                self.settings.host,
+                self.settings.runner_metrics_port,
+                exc,
+            )
+        await p.discovery.start()
+        await _start(p.clock, p.completer, p.heartbeat, p.announcer)
+        await p.promoters.sync()
+        await _start(p.gauges, p.reader, p.reclaimer)
+        self.started.set()
+        log.info(
+            "runner %s started: %d functions, concurrency %d%s",
+            self.consumer,
+            len(p.discovery.functions),
+            self.concurrency,
+            " (burst)" if self.burst else "",
+        )
+
+    async def serve(self) -> int:
+        """Start, run until stopped (or drained in burst mode), shut down; returns 0."""
+        await self.start()
+        try:
+            if self.burst:
+                stop = asyncio.create_task(self._stop.wait())
+                drained = asyncio.create_task(self._drained())
+                await asyncio.wait({stop, drained}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (stop, drained):
+                    task.cancel()
+            else:
+                await self._stop.wait()
+        finally:
+            await self.shutdown()
+        return 0
+
+    def _idle(self) -> bool:
+        return (
+            self.parts.executor.running == 0
+            and len(self.parts.leases) == 0
+            and self.parts.completer.pending == 0
+        )
+
+    async def _drained(self) -> None:
+        """Burst mode: return once a full round of reads found nothing while nothing ran."""
+        mark: int | None = None  # empty rounds counted when the runner last became idle
+        while True:
+            await asyncio.sleep(BURST_POLL)
+            if not self._idle():
+                mark = None
+            elif mark is None:
+                mark = self.parts.reader.empty_rounds
+            elif self.parts.reader.empty_rounds > mark:
+                log.info("burst: every stream is drained; exiting")
+                return
+
+    async def shutdown(self) -> None:
+        """Stop taking work, let running work finish within the grace, hand back the rest."""
+        p = self.parts
+        grace = self.settings.shutdown_grace
+        log.info("stopping: %d running, up to %g s to finish", p.executor.running, grace)
+        await _stop(p.discovery, p.reader, p.reclaimer)
+        for task in list(self._background):  # no discovery change can start another now
+            await cancel_and_wait(task)
+        await p.promoters.stop()
+        if not await self._wait_running(grace):
+            jobs = p.executor.cancel_running()
+            log.warning("grace over: handing back %d unfinished invocations", len(jobs))
+            await self._release(jobs)
+        if not await p.completer.flush(FLUSH_TIMEOUT):
+            log.warning(
+                "%d outcomes could not be reported; they will be reclaimed", p.completer.pending
+            )
+        # The heartbeat ran until now: work finishing in the grace period kept its leases.
+        await _stop(p.completer, p.heartbeat, p.announcer)
+        await p.announcer.withdraw()
+        await _stop(p.gauges, p.clock, p.server)
+        self.threads_left = p.executor.shutdown()
+        await p.reader_redis.aclose()
+        await p.redis.aclose()
+        self.stopped.set()
+        log.info("runner %s stopped", self.consumer)
+
+    async def _wait_running(self, grace: float) -> bool:
+        drain = asyncio.create_task(self.parts.executor.drain(grace))
+        force = asyncio.create_task(self._force.wait())
+        await asyncio.wait({drain, force}, return_when=asyncio.FIRST_COMPLETED)
+        force.cancel()
+        if not drain.done():
+            drain.cancel()
+            return False
+        return drain.result()
+
+    async def _release(self, jobs: list[Job]) -> None:
+        tasks = [job.task for job in jobs if job.task is not None and job.is_async]
+        if tasks:  # let cancelled handlers unwind before their entries move
+            await asyncio.wait(tasks, timeout=1.0)
+        calls = [
+            self.parts.rdb.release(job.function, self.consumer, job.entry_id, job.invocation_id)
+            for job in jobs
+            if job.invocation_id
+        ]
+        if not calls:
+            return
+        try:
+            async with asyncio.timeout(RELEASE_TIMEOUT):
+                results = await asyncio.gather(*calls, return_exceptions=True)
+        except TimeoutError:
+            log.warning("handing back work timed out; the rest is reclaimed after the lease")
+            return
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            log.warning(
+                "%d hand-backs failed (%s); those are reclaimed after the lease",
+                len(failed),
+                failed[0],
+            )
+
+
+async def run(settings: Settings, *, concurrency: int | None = None, burst: bool = False) -> int:
+    """Run a runner until SIGTERM/SIGINT (or, with ``burst``, until drained); exit code."""
+    return await _serve(Runner(settings, concurrency=concurrency, burst=burst))
+
+
+async def _serve(runner: Runner) -> int:
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, runner.request_stop)
+    try:
+        return await runner.serve()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a whole number >= 1")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streamfn runner",
+        description="Run the handlers in STREAMFN_FUNCTIONS_DIR (settings: STREAMFN_* env).",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=None,
+        help="invocations run at once (default: STREAMFN_CONCURRENCY)",
+    )
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="exit 0 once every stream is drained and nothing runs (timers not yet due are "
+        "not waited for)",
+    )
+    return parser
+
+
+def _run_loop(coro: Coroutine[Any, Any, int]) -> int:
+    try:
+        import uvloop
+    except ImportError:  # not available on Windows
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m runner`` / ``streamfn runner``: parse args, read settings, run; exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"streamfn runner: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    runner = Runner(settings, concurrency=args.concurrency, burst=args.burst)
+    code = _run_loop(_serve(runner))
+    if runner.threads_left:
+        # Handler threads cannot be stopped and would keep the interpreter from exiting;
+        # their entries were handed back already.
+        log.warning("sync handlers are still running in threads; exiting without them")
+        logging.shutdown()
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    return code

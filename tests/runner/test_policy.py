@@ -1,0 +1,66 @@
+"""Policy constants: defaults from settings, and a clear error for each wrong type or range."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from runner.policy import Policy, PolicyError, parse_policy
+from streamfn.settings import DEFAULTS
+
+
+def module(**consts: Any) -> ModuleType:
+    m = ModuleType("m")
+    for name, value in consts.items():
+        setattr(m, name, value)
+    return m
+
+
+def test_defaults_come_from_settings() -> None:
+    policy = parse_policy(module(), DEFAULTS)
+    assert policy == Policy(
+        timeout=DEFAULTS.default_timeout,
+        retries=DEFAULTS.default_retries,
+        backoff=1.0,
+        backoff_max=300.0,
+        dead_letter=True,
+    )
+    assert policy.max_attempts == DEFAULTS.default_retries + 1
+
+
+def test_values_and_script_units() -> None:
+    policy = parse_policy(
+        module(TIMEOUT=2, RETRIES=0, BACKOFF=0.25, BACKOFF_MAX=10, DEAD_LETTER=False), DEFAULTS
+    )
+    assert (policy.timeout, policy.retries, policy.dead_letter) == (2.0, 0, False)
+    assert (policy.max_attempts, policy.backoff_base_ms, policy.backoff_cap_ms) == (1, 250, 10_000)
+    assert policy.to_report() == {
+        "timeout": 2.0,
+        "retries": 0,
+        "backoff": 0.25,
+        "backoff_max": 10.0,
+        "dead_letter": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("consts", "words"),
+    [
+        ({"TIMEOUT": "30"}, ["TIMEOUT", "str", "number of seconds"]),
+        ({"TIMEOUT": True}, ["TIMEOUT", "bool"]),
+        ({"TIMEOUT": 0}, ["TIMEOUT", "out of range"]),
+        ({"TIMEOUT": float("nan")}, ["TIMEOUT", "out of range"]),
+        ({"RETRIES": 1.5}, ["RETRIES", "whole number"]),
+        ({"RETRIES": -1}, ["RETRIES", "out of range"]),
+        ({"BACKOFF": -0.1}, ["BACKOFF", "out of range"]),
+        ({"BACKOFF": 5, "BACKOFF_MAX": 1}, ["BACKOFF_MAX", "at least BACKOFF"]),
+        ({"DEAD_LETTER": "yes"}, ["DEAD_LETTER", "True or False"]),
+    ],
+)
+def test_bad_values_say_what_to_fix(consts: dict[str, Any], words: list[str]) -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(module(**consts), DEFAULTS)
+    for word in words:
+        assert word in str(info.value)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment a child needs to use ``settings`` (and nothing of the caller's STREAMFN_*)."""
+    """The environment a child needs for ``settings``, without the caller's STREAMFN_*."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMFN_")}
     env.update(
         STREAMFN_REDIS_URL=settings.redis_url,
@@ -82,7 +82,10 @@ def spawn(name: str, module: str, env: dict[str, str], log_dir: Path, *args: str
     log = log_dir / f"{name}-{time.monotonic_ns()}.log"
     with log.open("wb") as out:
         popen = subprocess.Popen(
-            [sys.executable, "-m", module, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", module, *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
     return Proc(name, popen, log)

@@ -13,6 +13,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from streamfn import codec
+from streamfn.batching import ScriptBatcher
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
 from streamfn.scripts import SCRIPTS, run_batch
@@ -77,6 +78,7 @@ class RDB:
         self.redis = redis
         self.settings = settings
         self.keys = Keys(settings.namespace)
+        self._enqueue = ScriptBatcher(redis, SCRIPTS.enqueue)
 
     async def enqueue(
         self,
@@ -104,7 +106,7 @@ class RDB:
             GROUP,
             codec.dumps(dict(extra)) if extra else "",
         ]
-        created, inv_id, status, detail = await SCRIPTS.enqueue.run(self.redis, keys, args)
+        created, inv_id, status, detail = await self._enqueue.call(keys, args)
         status_s = _s(status)
         due = int(detail) if status_s == "scheduled" else None
         return Enqueued(_s(inv_id), status_s, bool(created), due)

@@ -1,39 +1,48 @@
---[[ complete: record a success, fenced to the runner that owns the delivery.
+--[[ complete: record successes, fenced to the runner that owns each delivery.
 
-Only the consumer that currently holds the stream entry in the group's pending list may
-complete it; a runner whose lease was reclaimed gets 0 and changes nothing.  On success the
+One call completes a batch of entries of one function, so a runner pays one round trip and
+one reply per batch rather than per invocation.  Each item is checked on its own: only the
+consumer that currently holds the stream entry in the group's pending list may complete it;
+a runner whose lease was reclaimed gets 0 for that item and changes nothing.  On success the
 result is stored with a TTL, the entry is XACKed and XDELed (streams hold only live work), and
 a waiting caller is notified.
 
-KEYS[1]  {ns:fn}:stream     stream  the function's live work
-KEYS[2]  {ns:fn}:inv:<id>   hash    the invocation record
+KEYS[1]      {ns:fn}:stream     stream  the function's live work
+KEYS[1+i]    {ns:fn}:inv:<id>   hash    the record of item i (i = 1..n)
 
-ARGV[1]  consumer group name
-ARGV[2]  consumer name (the runner's)
-ARGV[3]  stream entry id
-ARGV[4]  invocation id
-ARGV[5]  result (JSON bytes)
-ARGV[6]  result TTL in ms
-ARGV[7]  handler duration in ms
-ARGV[8]  channel to PUBLISH the id on when someone waits
+ARGV[1]      consumer group name
+ARGV[2]      consumer name (the runner's)
+ARGV[3]      result TTL in ms
+ARGV[4]      channel to PUBLISH an id on when someone waits
+then 4 per item i, from ARGV[5 + 4(i-1)]:
+             stream entry id, invocation id, result (JSON bytes), handler duration in ms
 
-Returns  1 completed
-         0 stale: the entry is not pending for this consumer (lease lost, or already finished)
+Returns  array of n integers: 1 completed, 0 stale (the entry is not pending for this
+         consumer: lease lost, or already finished)
 ]]
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if #pending == 0 or pending[1][2] ~= ARGV[2] then
-  return 0
-end
+local group, consumer, ttl, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
 
-redis.call('HSET', KEYS[2], 'status', 'succeeded', 'result', ARGV[5], 'finished', now,
-  'duration_ms', ARGV[7])
-redis.call('HDEL', KEYS[2], 'error')
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
-redis.call('XDEL', KEYS[1], ARGV[3])
-if redis.call('HGET', KEYS[2], 'notify') == '1' then
-  redis.call('PUBLISH', ARGV[8], ARGV[4])
+for i = 1, #KEYS - 1 do
+  local base = 5 + 4 * (i - 1)
+  local entry, id = ARGV[base], ARGV[base + 1]
+  local record = KEYS[1 + i]
+  local pending = redis.call('XPENDING', KEYS[1], group, entry, entry, 1)
+  if #pending == 0 or pending[1][2] ~= consumer then
+    out[i] = 0
+  else
+    redis.call('HSET', record, 'status', 'succeeded', 'result', ARGV[base + 2], 'finished', now,
+      'duration_ms', ARGV[base + 3])
+    redis.call('HDEL', record, 'error')
+    redis.call('PEXPIRE', record, ttl)
+    redis.call('XACK', KEYS[1], group, entry)
+    redis.call('XDEL', KEYS[1], entry)
+    if redis.call('HGET', record, 'notify') == '1' then
+      redis.call('PUBLISH', channel, id)
+    end
+    out[i] = 1
+  end
 end
-return 1
+return out

@@ -19,6 +19,9 @@ from streamfn.names import function_of
 from streamfn.scripts import SCRIPTS, run_batch
 from streamfn.settings import Settings
 
+COMPLETE_CHUNK = 200
+"""Successes completed per complete.lua call: bounds one script's run time."""
+
 
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -49,7 +52,9 @@ class Completion:
     duration_ms: int
     result: bytes = b"null"
     error: Mapping[str, str] | None = None
-    mode: str = "retry"  # or "dead": permanent failure or poison, no more attempts
+    # "retry", "dead" (permanent failure or poison, no more attempts) or "cancel" (stopped
+    # on request: recorded "cancelled" by cancel_done.lua)
+    mode: str = "retry"
     max_attempts: int = 1
     backoff_base_ms: int = 1000
     backoff_cap_ms: int = 300_000
@@ -119,70 +124,96 @@ class RDB:
         return Promoted(int(promoted), int(orphaned), int(next_in))
 
     async def finish_many(self, consumer: str, items: Sequence[Completion]) -> list[str]:
-        """Report finished attempts in one round trip (complete.lua or fail.lua per item).
+        """Report finished attempts in one round trip.
 
-        Returns per item: "succeeded", "scheduled", "dead", "failed", "stale" (lease lost:
-        nothing changed) or "error: ..." when Redis refused the call.
+        Successes go to complete.lua, one call per function (chunks of ``COMPLETE_CHUNK``);
+        failures to fail.lua, one call each.  Returns per item: "succeeded", "scheduled",
+        "dead", "failed", "stale" (lease lost: nothing changed) or "error: ..." when Redis
+        refused the call.
         """
         k, s = self.keys, self.settings
-        ok = [c for c in items if c.error is None]
-        bad = [c for c in items if c.error is not None]
         ttl = int(s.result_ttl * 1000)
-        ok_calls = [
-            (
-                [k.stream(c.function), k.invocation(c.function, c.invocation_id)],
-                [
-                    GROUP,
-                    consumer,
-                    c.entry_id,
-                    c.invocation_id,
-                    c.result,
-                    ttl,
-                    c.duration_ms,
-                    k.done_channel,
-                ],
-            )
-            for c in ok
+        by_function: dict[str, list[int]] = {}
+        failures: list[int] = []
+        stopped: list[int] = []  # cancelled on request: cancel_done.lua
+        for i, c in enumerate(items):
+            if c.error is None:
+                by_function.setdefault(c.function, []).append(i)
+            elif c.mode == "cancel":
+                stopped.append(i)
+            else:
+                failures.append(i)
+        ok_groups: list[list[int]] = []
+        ok_calls = []
+        for fn, idxs in by_function.items():
+            for start in range(0, len(idxs), COMPLETE_CHUNK):
+                chunk = idxs[start : start + COMPLETE_CHUNK]
+                keys = [k.stream(fn)]
+                args: list[Any] = [GROUP, consumer, ttl, k.done_channel]
+                for i in chunk:
+                    c = items[i]
+                    keys.append(k.invocation(fn, c.invocation_id))
+                    args += (c.entry_id, c.invocation_id, c.result, c.duration_ms)
+                ok_groups.append(chunk)
+                ok_calls.append((keys, args))
+        bad_calls = [self._fail_call(consumer, items[i], ttl) for i in failures]
+        outcomes: list[str] = [""] * len(items)
+        ok_replies = await run_batch(self.redis, SCRIPTS.complete, ok_calls)
+        for chunk, reply in zip(ok_groups, ok_replies, strict=True):
+            for i, r in zip(
+                chunk, reply if isinstance(reply, list) else [reply] * len(chunk), strict=True
+            ):
+                if isinstance(r, Exception):
+                    outcomes[i] = f"error: {r}"
+                else:
+                    outcomes[i] = "succeeded" if int(r) == 1 else "stale"
+        bad_replies = await run_batch(self.redis, SCRIPTS.fail, bad_calls)
+        for i, r in zip(failures, bad_replies, strict=True):
+            outcomes[i] = f"error: {r}" if isinstance(r, Exception) else _s(r[1])
+        if stopped:
+            calls = [self._cancel_done_call(consumer, items[i], ttl) for i in stopped]
+            replies = await run_batch(self.redis, SCRIPTS.cancel_done, calls)
+            for i, r in zip(stopped, replies, strict=True):
+                done = "cancelled" if not isinstance(r, Exception) and int(r) == 1 else "stale"
+                outcomes[i] = f"error: {r}" if isinstance(r, Exception) else done
+        return outcomes
+
+    def _cancel_done_call(
+        self, consumer: str, c: Completion, ttl: int
+    ) -> tuple[list[str], list[Any]]:
+        k = self.keys
+        keys = [k.stream(c.function), k.invocation(c.function, c.invocation_id)]
+        keys.append(k.cancels(c.function))
+        args = [GROUP, consumer, c.entry_id, c.invocation_id, ttl, c.duration_ms, k.done_channel]
+        return keys, args
+
+    def _fail_call(self, consumer: str, c: Completion, ttl: int) -> tuple[list[str], list[Any]]:
+        k, s = self.keys, self.settings
+        keys = [
+            k.stream(c.function),
+            k.timers(c.function),
+            k.dead(c.function),
+            k.invocation(c.function, c.invocation_id),
         ]
-        bad_calls = [
-            (
-                [
-                    k.stream(c.function),
-                    k.timers(c.function),
-                    k.dead(c.function),
-                    k.invocation(c.function, c.invocation_id),
-                ],
-                [
-                    GROUP,
-                    consumer,
-                    c.entry_id,
-                    c.invocation_id,
-                    codec.dumps(c.error),
-                    c.mode,
-                    c.max_attempts,
-                    c.backoff_base_ms,
-                    c.backoff_cap_ms,
-                    c.jitter,
-                    "1" if c.dead_letter else "0",
-                    int(s.dead_ttl * 1000),
-                    ttl,
-                    s.dead_maxlen,
-                    k.done_channel,
-                    c.duration_ms,
-                ],
-            )
-            for c in bad
+        args = [
+            GROUP,
+            consumer,
+            c.entry_id,
+            c.invocation_id,
+            codec.dumps(c.error),
+            c.mode,
+            c.max_attempts,
+            c.backoff_base_ms,
+            c.backoff_cap_ms,
+            c.jitter,
+            "1" if c.dead_letter else "0",
+            int(s.dead_ttl * 1000),
+            ttl,
+            s.dead_maxlen,
+            k.done_channel,
+            c.duration_ms,
         ]
-        outcomes: dict[int, str] = {}
-        for c, r in zip(ok, await run_batch(self.redis, SCRIPTS.complete, ok_calls), strict=True):
-            outcomes[id(c)] = (
-                f"error: {r}"
-                if isinstance(r, Exception)
-                else ("succeeded" if int(r) == 1 else "stale")
-            )
-        for c, r in zip(bad, await run_batch(self.redis, SCRIPTS.fail, bad_calls), strict=True):
-            outcomes[id(c)] = f"error: {r}" if isinstance(r, Exception) else _s(r[1])
-        return [outcomes[id(c)] for c in items]
+        return keys, args
 
     async def cancel(self, invocation_id: str) -> tuple[bool, str]:
         """(cancelled?, status): status is "cancelled", "not_found" or why it was refused."""
@@ -191,6 +222,20 @@ class RDB:
         keys = [k.stream(fn), k.timers(fn), k.invocation(fn, invocation_id)]
         args = [GROUP, invocation_id, int(self.settings.result_ttl * 1000), k.done_channel]
         ok, status = await SCRIPTS.cancel.run(self.redis, keys, args)
+        return bool(ok), _s(status)
+
+    async def cancel_running(self, invocation_id: str) -> tuple[bool, str]:
+        """Ask the runner running ``invocation_id`` to stop it: (requested?, status).
+
+        Status is "cancelling" when requested, "queued" when it is not running (use
+        :meth:`cancel`), "not_found", or the final status that refused it.
+        """
+        fn = _function(invocation_id)
+        k = self.keys
+        keys = [k.stream(fn), k.invocation(fn, invocation_id), k.cancels(fn)]
+        ttl = int(self.settings.result_ttl * 1000)
+        args = [GROUP, invocation_id, k.cancel_channel, ttl]
+        ok, status, _consumer = await SCRIPTS.cancel_running.run(self.redis, keys, args)
         return bool(ok), _s(status)
 
     async def replay(self, invocation_id: str) -> tuple[bool, str]:

@@ -98,9 +98,9 @@ async def test_second_complete_is_stale(redis: Redis, keys: Keys, rdb: RDB) -> N
 async def test_undelivered_entry_is_stale(redis: Redis, keys: Keys, rdb: RDB) -> None:
     [inv] = await enqueue_now(rdb)
     entry = (await record(redis, keys, inv))["entry"]
-    args = [GROUP, "r1", entry, inv, b"1", 60_000, 1, keys.done_channel]
+    args = [GROUP, "r1", 60_000, keys.done_channel, entry, inv, b"1", 1]
     out = await SCRIPTS.complete.run(redis, [keys.stream(FN), keys.invocation(FN, inv)], args)
-    assert out == 0
+    assert out == [0]
     assert (await record(redis, keys, inv))["status"] == "queued"
 
 
@@ -127,3 +127,15 @@ async def test_finish_many_reports_each_item(redis: Redis, keys: Keys, rdb: RDB)
         "succeeded",
     ]
     assert [p["entry"] for p in await pending(redis, keys.stream(FN))] == [b.entry_id]
+
+
+async def test_one_call_completes_a_batch_item_by_item(redis: Redis, keys: Keys, rdb: RDB) -> None:
+    for _ in range(3):
+        await enqueue_now(rdb)
+    a, b, c = await deliver(redis, keys, "r1", count=3)
+    await redis.xclaim(keys.stream(FN), GROUP, "r2", 0, [b.entry_id])  # b's lease moved on
+    out = await rdb.finish_many("r1", [success(a, b"1"), success(b, b"2"), success(c, b"3")])
+    assert out == ["succeeded", "stale", "succeeded"]
+    assert (await record(redis, keys, b.invocation_id))["status"] == "queued"
+    assert (await record(redis, keys, c.invocation_id))["result"] == "3"
+    assert await redis.xlen(keys.stream(FN)) == 1  # only b's entry is left

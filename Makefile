@@ -38,5 +38,10 @@ test: install redis-server lint
 test-fast: install redis-server
 	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e"
 
+# The load benchmarks (bench/README.md): `make bench ARGS="floor --n 10000"`; no ARGS runs all.
+bench: install redis-server
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(PY) -m bench $(ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

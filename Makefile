@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install redis-server run test test-fast lint format bench clean
+.PHONY: install redis-server run test test-fast lint format bench soak clean
 
 install: $(STAMP)
 
@@ -33,10 +33,15 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test: install redis-server lint
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -m "not soak"
 
 test-fast: install redis-server
-	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e"
+	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e and not fault and not fuzz and not soak"
+
+# Longer fault-injection and fuzzing runs; re-renders the table in docs/reliability.md.
+soak: install redis-server
+	$(PY) -m pytest -q -p no:cacheprovider -m soak tests/fault tests/fuzz
+	$(PY) -m tests.fault.report
 
 # The load benchmarks (bench/README.md): `make bench ARGS="floor --n 10000"`; no ARGS runs all.
 bench: install redis-server

@@ -16,12 +16,13 @@ from gateway.catalog import CatalogCache
 from gateway.errors import error_middleware
 from gateway.metrics import Metrics
 from gateway.routes import setup_routes
-from gateway.state import CATALOG, CLIENT, METRICS, REDIS, SETTINGS, STOPPING
+from gateway.state import CATALOG, CLIENT, METRICS, REDIS, SCHEDULES, SETTINGS, STOPPING
 from gateway.stream_stats import read_stream_stats
 from streamfn.client import Client
 from streamfn.connection import make_redis
 from streamfn.keys import Keys
 from streamfn.registry import Catalog
+from streamfn.schedules import ScheduleStore
 from streamfn.settings import Settings, SettingsError
 
 log = logging.getLogger("streamfn.gateway")
@@ -58,7 +59,8 @@ async def _answer_waiters(app: web.Application) -> None:
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
-    """Owns the Redis pool, the client (and its waiter hub) and the catalog refresher."""
+    """Owns the Redis pool, the client (and its waiter hub), the catalog refresher and the
+    schedule store."""
     settings, metrics = app[SETTINGS], app[METRICS]
     keys = Keys(settings.namespace)
     redis = make_redis(settings, max_connections=REDIS_CONNECTIONS, pool_timeout=POOL_TIMEOUT)
@@ -79,6 +81,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         await catalog.start()
         metrics.track_waiters(client.waiters)
         app[REDIS], app[CLIENT], app[CATALOG] = redis, client, catalog
+        app[SCHEDULES] = ScheduleStore(redis, keys)
         yield
     finally:
         await catalog.stop()

@@ -36,17 +36,24 @@ async def get_invocation(request: web.Request) -> web.Response:
 
 
 async def cancel_invocation(request: web.Request) -> web.Response:
-    """Cancel a scheduled or queued invocation; 409 once a runner has it or it finished."""
+    """Cancel an invocation: 200 ``cancelled`` if it had not started, 202 ``cancelling`` if it
+    is running (its runner stops it and records ``cancelled``), 409 once it finished."""
     invocation_id = params.invocation_id(request.match_info["id"])
     params.query(request, ())
-    cancelled, status = await request.app[CLIENT].cancel(invocation_id)
-    if cancelled:
+    accepted, status = await request.app[CLIENT].stop(invocation_id)
+    if accepted and status == "cancelling":
+        return json_response(
+            {"id": invocation_id, "status": "cancelling"},
+            202,
+            {"Location": f"/invocations/{invocation_id}"},
+        )
+    if accepted:
         return json_response({"id": invocation_id, "status": "cancelled"})
     if status == "not_found":
         raise not_found(invocation_id)
     raise ApiError(
         ErrorCode.CONFLICT,
-        f"invocation {invocation_id!r} is {status}; only scheduled or queued invocations "
+        f"invocation {invocation_id!r} is {status}; only invocations that have not finished "
         "can be cancelled",
         status=status,
     )

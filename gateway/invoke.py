@@ -73,6 +73,12 @@ async def _payload(request: web.Request, max_body: int) -> bytes:
     length = request.content_length
     if length is not None and length > max_body:
         raise payload_too_large(length, max_body)
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):  # a compressed body could expand past max_body
+        raise ApiError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            f"Content-Encoding {encoding[:32]!r} is not accepted; send the JSON uncompressed",
+        )
     body = await request.read()  # client_max_size also bounds bodies sent without a length
     if not body:
         return b"null"

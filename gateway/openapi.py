@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.openapi_components import Spec, errors, json_body, parameters, ref, responses, schemas
+from gateway.openapi_schedules import schedule_parameters, schedule_paths, schedule_schemas
 from gateway.responses import json_response
 from gateway.state import SETTINGS
 from streamfn.names import FUNCTION_RE
@@ -48,7 +49,7 @@ def _paths() -> dict[str, Spec]:
                         **json_body(ref("schemas", "Accepted"), "accepted; see Location"),
                         "headers": _INVOKE_HEADERS,
                     },
-                    **errors(400, 404, 413),
+                    **errors(400, 404, 413, 415),
                 },
             }
         },
@@ -68,6 +69,7 @@ def _paths() -> dict[str, Spec]:
                 "parameters": [ref("parameters", "InvocationId")],
                 "responses": {
                     "200": json_body(ref("schemas", "Cancelled"), "cancelled"),
+                    "202": json_body(ref("schemas", "Cancelling"), "running: its runner stops it"),
                     **errors(400, 404, 409),
                 },
             },
@@ -116,6 +118,7 @@ def _paths() -> dict[str, Spec]:
                 },
             }
         },
+        **schedule_paths(),
         "/healthz": {
             "get": {
                 "operationId": "healthz",
@@ -162,8 +165,8 @@ def build_spec(settings: Settings) -> Spec:
         },
         "paths": _paths(),
         "components": {
-            "schemas": schemas(),
-            "parameters": parameters(settings),
+            "schemas": {**schemas(), **schedule_schemas()},
+            "parameters": {**parameters(settings), **schedule_parameters()},
             "responses": responses(settings),
         },
     }

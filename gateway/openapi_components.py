@@ -22,7 +22,13 @@ def json_body(schema: Spec, description: str) -> Spec:
 
 
 def errors(*statuses: int) -> dict[str, Spec]:
-    names = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 413: "TooLarge"}
+    names = {
+        400: "BadRequest",
+        404: "NotFound",
+        409: "Conflict",
+        413: "TooLarge",
+        415: "UnsupportedEncoding",
+    }
     out = {str(s): ref("responses", names[s]) for s in statuses}
     out["503"] = ref("responses", "Unavailable")
     return out
@@ -75,6 +81,11 @@ def schemas() -> dict[str, Spec]:
             "type": "object",
             "required": ["id", "status"],
             "properties": {"id": {"type": "string"}, "status": {"const": "cancelled"}},
+        },
+        "Cancelling": {
+            "type": "object",
+            "required": ["id", "status"],
+            "properties": {"id": {"type": "string"}, "status": {"const": "cancelling"}},
         },
         "Functions": {
             "type": "object",
@@ -168,8 +179,9 @@ def responses(settings: Settings) -> dict[str, Spec]:
     error = ref("schemas", "Error")
     return {
         "BadRequest": json_body(error, "a parameter, id, name or body is invalid"),
-        "NotFound": json_body(error, "no such function, invocation or route"),
-        "Conflict": json_body(error, "not allowed in the invocation's current status"),
+        "NotFound": json_body(error, "no such function, invocation, schedule or route"),
+        "Conflict": json_body(error, "not allowed in the current status, or changed concurrently"),
         "TooLarge": json_body(error, f"body over {settings.max_body} bytes"),
+        "UnsupportedEncoding": json_body(error, "a Content-Encoding other than identity"),
         "Unavailable": json_body(error, "Redis is unavailable; retry shortly"),
     }

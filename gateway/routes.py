@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway import dead_letters, functions, health, invocations, invoke, openapi
+from gateway import dead_letters, functions, health, invocations, invoke, openapi, schedules
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/functions", functions.list_functions, "list_functions"),
     Route("GET", "/dead-letters", dead_letters.list_dead_letters, "list_dead_letters"),
     Route("POST", "/dead-letters/{id}/replay", dead_letters.replay_dead_letter, "replay"),
+    Route("POST", "/schedules", schedules.create_schedule, "create_schedule"),
+    Route("GET", "/schedules", schedules.list_schedules, "list_schedules"),
+    Route("GET", "/schedules/{id}", schedules.get_schedule, "get_schedule"),
+    Route("PUT", "/schedules/{id}", schedules.put_schedule, "put_schedule"),
+    Route("DELETE", "/schedules/{id}", schedules.delete_schedule, "delete_schedule"),
+    Route("POST", "/schedules/{id}/pause", schedules.pause_schedule, "pause_schedule"),
+    Route("POST", "/schedules/{id}/resume", schedules.resume_schedule, "resume_schedule"),
     Route("GET", "/healthz", health.healthz, "healthz"),
     Route("GET", "/metrics", health.metrics, "metrics"),
     Route("GET", "/openapi.json", openapi.openapi_json, "openapi"),

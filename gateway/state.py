@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from gateway.catalog import CatalogCache
 from gateway.metrics import Metrics
 from streamfn.client import Client
+from streamfn.schedules import ScheduleStore
 from streamfn.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,5 +22,6 @@ METRICS = web.AppKey("metrics", Metrics)
 REDIS = web.AppKey("redis", Redis)
 CLIENT = web.AppKey("client", Client)
 CATALOG = web.AppKey("catalog", CatalogCache)
+SCHEDULES = web.AppKey("schedules", ScheduleStore)
 STOPPING = web.AppKey("stopping", asyncio.Event)
 """Set when shutdown begins: waiting requests answer with the current status at once."""

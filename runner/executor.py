@@ -1,8 +1,11 @@
 """Executor: run one delivered entry's handler and turn what happened into a Completion.
 
-Async handlers run as tasks under ``asyncio.timeout``; plain ``def`` handlers run in a thread
-pool of ``concurrency`` threads with the timeout applied to the await.  Outcomes go to the
-completer; nothing here talks to Redis, so an invocation costs no round trip of its own.
+Three ways to run a handler: isolated ones (``ISOLATE``, and plain ``def`` handlers under
+``STREAMFN_ISOLATE_SYNC``) in a pool of worker processes that a timeout or a cancel kills
+(:mod:`runner.pools`); other ``async def`` handlers as tasks under ``asyncio.timeout``; other
+plain ``def`` handlers in a thread pool, where a timeout can only stop the waiting.  Outcomes
+go to the completer; nothing here talks to Redis, so an invocation costs no round trip of its
+own.  :meth:`Executor.cancel` stops one running invocation (``DELETE /invocations/{id}``).
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ import asyncio
 import logging
 import random
 import time
-import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
 
+from runner.calls import Calls, HandlerFailed, HandlerTimeout
 from runner.completer import Completer
+from runner.isolation import WorkerCrashed, WorkerStartFailed
 from runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
 from runner.loader import LoadedFunction
 from runner.metrics import Metrics
+from runner.outcomes import MESSAGE_CHARS, error_of, timed_out, unserialisable
 from streamfn import codec
 from streamfn.context import Context, PermanentError
 from streamfn.names import function_of
@@ -26,41 +29,35 @@ from streamfn.rdb import Completion
 
 log = logging.getLogger("streamfn.runner.executor")
 
-TRACEBACK_LINES = 20
-MESSAGE_CHARS = 2000
-
-
-class _HandlerTimeout(Exception):
-    """Our timeout fired (as opposed to a TimeoutError the handler raised itself)."""
-
-
-def error_of(exc: BaseException) -> dict[str, str]:
-    """The error recorded for a failed attempt: type, message and the last traceback lines."""
-    lines = "".join(traceback.format_exception(exc)).splitlines()
-    return {
-        "type": type(exc).__name__,
-        "message": str(exc)[:MESSAGE_CHARS],
-        "traceback": "\n".join(lines[-TRACEBACK_LINES:]),
-    }
+__all__ = ["Executor", "error_of"]
 
 
 class Executor:
     """Runs up to ``concurrency`` handlers at once; see :attr:`free` for the reader's budget."""
 
     def __init__(
-        self, concurrency: int, leases: Leases, completer: Completer, metrics: Metrics
+        self,
+        concurrency: int,
+        leases: Leases,
+        completer: Completer,
+        metrics: Metrics,
+        *,
+        log_level: str = "INFO",
     ) -> None:
         self.concurrency = concurrency
         self.leases = leases
         self.completer = completer
         self.metrics = metrics
         self.running = 0
-        # Sync handlers past their timeout: their threads cannot be killed, so they keep a
-        # pool thread (and a slot) until they return.  A later issue runs sync handlers in
-        # child processes, which can be killed.
-        self.stuck = 0
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="handler")
+        self.cancelled = 0  # invocations stopped by a cancel request
+        self._cancelling: set[Job] = set()
         self._slot_freed = asyncio.Event()
+        self.calls = Calls(concurrency, self._slot_freed.set, log_level)
+
+    @property
+    def stuck(self) -> int:
+        """In-thread sync handlers past their timeout, each still holding a slot."""
+        return self.calls.stuck
 
     @property
     def free(self) -> int:
@@ -75,7 +72,8 @@ class Executor:
 
     def submit(self, fn: LoadedFunction, entry_id: str, fields: dict[bytes, bytes] | None) -> Job:
         """Start running one delivered entry (the caller stays within :attr:`free`)."""
-        job = Job(fn.name, entry_id, fn.is_async)
+        # is_async on a Job means "cancelling its task stops it": true for isolated ones too.
+        job = Job(fn.name, entry_id, fn.cancellable)
         self.leases.add(job)
         self.running += 1
         job.task = asyncio.get_running_loop().create_task(self._run(job, fn, fields))
@@ -83,11 +81,16 @@ class Executor:
 
     async def _run(self, job: Job, fn: LoadedFunction, fields: dict[bytes, bytes] | None) -> None:
         completion: Completion | None = None
+        started = time.perf_counter()
         try:
             completion = await self._attempt(job, fn, fields)
         except asyncio.CancelledError:
-            pass  # lease lost or shutdown: the entry's new owner (or the stream) has it
+            # Lease lost or shutdown: the entry's new owner (or the stream) has it.  A cancel
+            # request is the exception: its outcome is recorded, fenced like any other.
+            if job in self._cancelling:
+                completion = self._cancelled(job, fn, started)
         finally:
+            self._cancelling.discard(job)
             self.running -= 1
             self._slot_freed.set()
         if completion is not None and job.state == RUNNING:
@@ -118,14 +121,17 @@ class Executor:
         error: dict[str, str]
         mode = "retry"
         try:
-            if fn.is_async:
-                result = await self._call_async(fn, payload, ctx)
-            else:
-                result = await self._call_sync(fn, payload, ctx)
+            result = await self.calls.call(fn, fields[b"p"], payload, ctx)  # type: ignore[index]
         except asyncio.CancelledError:
             raise
-        except _HandlerTimeout:
-            error = {"type": "TimeoutError", "message": f"timed out after {policy.timeout:g} s"}
+        except HandlerTimeout:
+            error = timed_out(policy.timeout, killed=fn.isolated)
+        except HandlerFailed as exc:
+            error, mode = exc.error, exc.mode
+        except WorkerCrashed as exc:
+            error = exc.error
+        except WorkerStartFailed as exc:
+            error = {"type": "WorkerStartFailed", "message": str(exc)[:MESSAGE_CHARS]}
         except PermanentError as exc:
             error, mode = error_of(exc), "dead"
         except BaseException as exc:  # SystemExit from a handler must not end the runner
@@ -134,9 +140,9 @@ class Executor:
             seconds = time.perf_counter() - started
             self.metrics.observe(fn.name, seconds)
             try:
-                body = codec.dumps(result)
+                body = result if fn.isolated else codec.dumps(result)
             except TypeError as exc:
-                error, mode = _unserialisable(exc), "dead"
+                error, mode = unserialisable(exc), "dead"
             else:
                 return Completion(fn.name, job.entry_id, invocation_id, int(seconds * 1000), body)
         seconds = time.perf_counter() - started
@@ -156,40 +162,40 @@ class Executor:
             dead_letter=policy.dead_letter,
         )
 
-    async def _call_async(self, fn: LoadedFunction, payload: Any, ctx: Context) -> Any:
-        deadline = asyncio.timeout(fn.policy.timeout)
-        try:
-            async with deadline:
-                return await fn.handle(payload, ctx)
-        except TimeoutError:
-            if deadline.expired():
-                raise _HandlerTimeout from None
-            raise  # the handler's own TimeoutError: an ordinary failure
+    def prewarm(self, functions: dict[str, LoadedFunction]) -> None:
+        """Start a worker for each isolated function; stop pools of unloaded or old versions.
 
-    async def _call_sync(self, fn: LoadedFunction, payload: Any, ctx: Context) -> Any:
-        future = asyncio.get_running_loop().run_in_executor(self._pool, fn.handle, payload, ctx)
-        try:
-            done, _ = await asyncio.wait((future,), timeout=fn.policy.timeout)
-        except asyncio.CancelledError:
-            self._abandon(future)
-            raise
-        if done:
-            return future.result()
-        self._abandon(future)
-        raise _HandlerTimeout
+        Meant to run after every discovery change, so a first invocation finds a warm worker
+        (without it a pool starts its first worker on the first invocation).
+        """
+        self.calls.prewarm(functions)
 
-    def _abandon(self, future: asyncio.Future[Any]) -> None:
-        """Stop waiting for a thread we cannot stop; its slot frees when it returns."""
-        if future.done():
-            return
-        self.stuck += 1
-        future.add_done_callback(self._unstick)
+    def cancel(self, function: str, entry_id: str) -> bool:
+        """Stop one running invocation and record it ``cancelled``; False if not running here.
 
-    def _unstick(self, future: asyncio.Future[Any] | Future[Any]) -> None:
-        if not future.cancelled():
-            future.exception()  # retrieved, so asyncio does not log it as never retrieved
-        self.stuck -= 1
-        self._slot_freed.set()
+        An async handler is cancelled, an isolated one's worker killed; an in-thread sync
+        handler cannot be stopped, so its outcome is dropped when it returns.
+        """
+        job = self.leases.get(function, entry_id)
+        if job is None or job.state != RUNNING or job.task is None or job in self._cancelling:
+            return False
+        self._cancelling.add(job)
+        job.task.cancel()
+        return True
+
+    def _cancelled(self, job: Job, fn: LoadedFunction, started: float) -> Completion:
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()  # this task goes on to report the cancellation
+        self.cancelled += 1
+        return Completion(
+            fn.name,
+            job.entry_id,
+            job.invocation_id,
+            int((time.perf_counter() - started) * 1000),
+            error={"type": "Cancelled", "message": "cancelled by DELETE /invocations/{id}"},
+            mode="cancel",
+        )
 
     def _malformed(
         self, job: Job, fn: LoadedFunction, fields: dict[bytes, bytes] | None, exc: Exception
@@ -240,16 +246,6 @@ class Executor:
         return True
 
     def shutdown(self) -> bool:
-        """Release the thread pool; True when a handler thread is still running."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Kill worker processes, release the thread pool; True when a thread still runs."""
+        self.calls.shutdown()
         return self.stuck > 0 or self.running > 0
-
-
-def _unserialisable(exc: Exception) -> dict[str, str]:
-    return {
-        "type": "UnserializableResult",
-        "message": (
-            f"the handler's result cannot be stored as JSON ({exc}); return dicts, lists, "
-            "strings, numbers, booleans or None"
-        )[:MESSAGE_CHARS],
-    }

@@ -44,6 +44,19 @@ class LoadedFunction:
     def kind(self) -> str:
         return "async" if self.is_async else "sync"
 
+    @property
+    def isolated(self) -> bool:
+        """Runs in a child process (:mod:`runner.isolation`), not inside the runner."""
+        return self.policy.isolate
+
+    @property
+    def cancellable(self) -> bool:
+        """Cancelling its task stops the work: a coroutine, or a child process that is killed.
+
+        Only a plain ``def`` handler running in a runner thread cannot be stopped.
+        """
+        return self.is_async or self.policy.isolate
+
     def to_report(self) -> dict[str, Any]:
         """The entry for this function in the runner's registry report."""
         return {**self.policy.to_report(), "kind": self.kind}
@@ -102,7 +115,7 @@ def load_function(path: Path, settings: Settings, generation: int) -> LoadedFunc
                 "or 'def handle(payload, ctx)'"
             )
         try:
-            policy = parse_policy(module, settings)
+            policy = parse_policy(module, settings, is_async=_is_async(handle))
         except PolicyError as exc:
             raise LoadError(f"invalid policy: {exc}") from None
     except LoadError:
@@ -112,7 +125,7 @@ def load_function(path: Path, settings: Settings, generation: int) -> LoadedFunc
         name=name,
         path=path,
         handle=handle,
-        is_async=_is_async(handle),
+        is_async=_is_async(handle),  # an isolated handler is checked again in its worker
         policy=policy,
         module_name=module_name,
         log=logging.getLogger(f"streamfn.fn.{name}"),

@@ -22,9 +22,13 @@ _OUTCOME_OF = {
     "dead": "dead",
     "failed": "failed",
     "stale": "stale",
+    "cancelled": "cancelled",
 }
 
 _BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+# Lateness of a scheduled fire: healthy values are milliseconds, an outage's make-up fires
+# (see docs/schedules.md, misfires) are seconds to hours late.
+_LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600)
 
 
 class Metrics:
@@ -74,6 +78,13 @@ class Metrics:
             fn,
             registry=r,
         )
+        self.schedule_lateness = Histogram(
+            "streamfn_schedule_lateness_seconds",
+            "Start of a scheduled fire's first attempt minus its planned time (Redis clock)",
+            fn,
+            buckets=_LATENESS_BUCKETS,
+            registry=r,
+        )
         self._children: dict[tuple[str, str], Any] = {}
 
     def label(self, function: str) -> str:
@@ -95,6 +106,10 @@ class Metrics:
 
     def observe(self, function: str, seconds: float) -> None:
         self._child("duration", function).observe(seconds)
+
+    def observe_lateness(self, function: str, seconds: float) -> None:
+        """One scheduled fire started ``seconds`` after its planned time."""
+        self._child("schedule_lateness", function).observe(seconds)
 
     def outcome(self, function: str, reported: str) -> None:
         """Count one reported outcome (a finish_many status) and its side counters."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from runner.announcer import Announcer
+from runner.cancellation import Canceller
 from runner.clock import RedisClock
 from runner.completer import Completer
 from runner.depth import StreamGauges
@@ -19,11 +20,13 @@ from runner.discovery import Discovery
 from runner.executor import Executor
 from runner.heartbeat import Heartbeat
 from runner.jobs import Leases
+from runner.lateness import ScheduleLateness, TimedExecutor
 from runner.metrics import Metrics
 from runner.metrics_server import MetricsServer
 from runner.promoter import Promoters
 from runner.reader import BLOCK_MS, BURST_BLOCK_MS, Reader
 from runner.reclaimer import Reclaimer
+from runner.scheduling import Scheduling
 from streamfn.connection import make_redis
 from streamfn.keys import Keys
 from streamfn.rdb import RDB
@@ -46,9 +49,11 @@ class Parts:
     announcer: Announcer
     clock: RedisClock
     promoters: Promoters
+    scheduling: Scheduling
     gauges: StreamGauges
     reader: Reader
     reclaimer: Reclaimer
+    canceller: Canceller
     server: MetricsServer
 
 
@@ -65,9 +70,10 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
     discovery = Discovery(s)
     metrics = Metrics(discovery.functions.__contains__)
     completer = Completer(rdb, consumer, leases, metrics)
-    executor = Executor(concurrency, leases, completer, metrics)
+    executor = TimedExecutor(concurrency, leases, completer, metrics, log_level=s.log_level)
     metrics.in_flight.set_function(lambda: executor.running)
     clock = RedisClock(redis)
+    executor.lateness = ScheduleLateness(clock, metrics)
     return Parts(
         redis=redis,
         reader_redis=reader_redis,
@@ -89,6 +95,7 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
         ),
         clock=clock,
         promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
+        scheduling=Scheduling(redis, keys, discovery),
         gauges=StreamGauges(redis, keys, discovery, clock, metrics),
         reader=Reader(
             reader_redis,
@@ -98,6 +105,7 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
             executor,
             block_ms=BURST_BLOCK_MS if burst else BLOCK_MS,
         ),
+        canceller=Canceller(redis, keys, executor, leases),
         reclaimer=Reclaimer(rdb, s, consumer, discovery, executor, completer, leases, metrics),
         server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port),
     )

@@ -1,8 +1,15 @@
-"""A function's retry and timeout policy, read from its module-level constants.
+"""A function's retry, timeout and isolation policy, read from its module-level constants.
 
-``TIMEOUT``, ``RETRIES``, ``BACKOFF``, ``BACKOFF_MAX`` and ``DEAD_LETTER`` are optional; a
-wrong type or an out-of-range value raises :class:`PolicyError` naming the constant, the value
-and what it accepts, so the file is reported instead of loaded with a surprising policy.
+``TIMEOUT``, ``RETRIES``, ``BACKOFF``, ``BACKOFF_MAX``, ``DEAD_LETTER``, ``ISOLATE``,
+``MEMORY_MB`` and ``WORKERS`` are optional; a wrong type or an out-of-range value raises
+:class:`PolicyError` naming the constant, the value and what it accepts, so the file is
+reported instead of loaded with a surprising policy.
+
+``ISOLATE = True`` runs the handler in a pool of child processes (:mod:`runner.isolation`),
+which the runner can kill: the only way to enforce a timeout on code that spins, blocks or
+crashes.  Plain ``def`` handlers default to ``STREAMFN_ISOLATE_SYNC``; ``async def`` ones to
+in-process (they can be cancelled).  ``MEMORY_MB`` caps a worker's address space and
+``WORKERS`` the processes one function may use at once; both need isolation.
 """
 
 from __future__ import annotations
@@ -19,6 +26,11 @@ DEFAULT_BACKOFF_MAX = 300.0
 _MAX_TIMEOUT = 7 * 86400.0
 _MAX_RETRIES = 1000
 _MAX_BACKOFF = 7 * 86400.0
+DEFAULT_WORKERS = 4
+_MAX_WORKERS = 256
+# The interpreter and its imports already map ~30 MB; less than this cannot even start.
+_MIN_MEMORY_MB = 64
+_MAX_MEMORY_MB = 1024 * 1024
 
 
 class PolicyError(ValueError):
@@ -34,6 +46,9 @@ class Policy:
     backoff: float
     backoff_max: float
     dead_letter: bool
+    isolate: bool = False
+    memory_mb: int | None = None
+    workers: int = DEFAULT_WORKERS
 
     @property
     def max_attempts(self) -> int:
@@ -55,6 +70,8 @@ class Policy:
             "backoff": self.backoff,
             "backoff_max": self.backoff_max,
             "dead_letter": self.dead_letter,
+            "isolate": self.isolate,
+            "memory_mb": self.memory_mb,
         }
 
 
@@ -74,8 +91,47 @@ def _number(name: str, value: Any, *, low: float, high: float, low_inclusive: bo
     return float(value)
 
 
-def parse_policy(module: ModuleType, settings: Settings) -> Policy:
-    """The module's policy, with settings' defaults for what it leaves out."""
+def _whole(name: str, value: Any, low: int, high: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PolicyError(
+            f"{name} = {value!r} is a {type(value).__name__}; set it to a whole number "
+            f"from {low} to {high} ({what})"
+        )
+    if not low <= value <= high:
+        raise PolicyError(f"{name} = {value!r} is out of range; use {low} to {high} ({what})")
+    return value
+
+
+def _isolation(
+    module: ModuleType, settings: Settings, is_async: bool
+) -> tuple[bool, int | None, int]:
+    isolate = getattr(module, "ISOLATE", None)
+    if isolate is None:
+        isolate = settings.isolate_sync and not is_async
+    elif not isinstance(isolate, bool):
+        raise PolicyError(
+            f"ISOLATE = {isolate!r} is a {type(isolate).__name__}; set it to True (run in a "
+            "child process the runner can kill) or False (run inside the runner)"
+        )
+    memory = getattr(module, "MEMORY_MB", None)
+    workers = getattr(module, "WORKERS", DEFAULT_WORKERS)
+    if memory is not None:
+        memory = _whole("MEMORY_MB", memory, _MIN_MEMORY_MB, _MAX_MEMORY_MB, "megabytes")
+    workers = _whole("WORKERS", workers, 1, _MAX_WORKERS, "processes")
+    if not isolate and memory is not None:
+        raise PolicyError(
+            "MEMORY_MB needs ISOLATE = True: a memory limit can only be enforced on a child "
+            "process; add ISOLATE = True or remove MEMORY_MB"
+        )
+    return isolate, memory, workers
+
+
+def parse_policy(module: ModuleType, settings: Settings, *, is_async: bool = True) -> Policy:
+    """The module's policy, with settings' defaults for what it leaves out.
+
+    ``is_async`` picks the isolation default: ``STREAMFN_ISOLATE_SYNC`` for plain ``def``
+    handlers, in-process for ``async def`` ones.
+    """
     timeout = getattr(module, "TIMEOUT", settings.default_timeout)
     retries = getattr(module, "RETRIES", settings.default_retries)
     backoff = getattr(module, "BACKOFF", DEFAULT_BACKOFF)
@@ -102,4 +158,5 @@ def parse_policy(module: ModuleType, settings: Settings) -> Policy:
             f"DEAD_LETTER = {dead_letter!r} is a {type(dead_letter).__name__}; "
             "set it to True or False"
         )
-    return Policy(timeout_s, retries, backoff_s, cap_s, dead_letter)
+    isolate, memory_mb, workers = _isolation(module, settings, is_async)
+    return Policy(timeout_s, retries, backoff_s, cap_s, dead_letter, isolate, memory_mb, workers)

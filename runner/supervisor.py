@@ -1,13 +1,14 @@
 """Supervisor: start the runner's parts in order, own signals, shut down without losing work.
 
 The parts are built (and connected) by :mod:`runner.parts`.  Start order: metrics server,
-discovery (first scan), clock, completer, heartbeat, announcer, promoters, stream gauges, then
-reader and reclaimer, so nothing is read before outcomes can be reported and leases renewed.
+discovery (first scan), clock, completer, heartbeat, announcer, promoters, schedules (firing
+and file-declared sync), stream gauges, then reader and reclaimer, so nothing is read before
+outcomes can be reported and leases renewed.
 
-SIGTERM/SIGINT stop reading and reclaiming at once; running work gets ``shutdown_grace``
-seconds (a second signal cuts it short), then what remains is cancelled and handed back with
-``release.lua`` so another runner starts it immediately.  Outcomes are flushed, the registry
-report withdrawn, and the process exits 0.
+SIGTERM/SIGINT stop reading, reclaiming and firing schedules at once; running work gets
+``shutdown_grace`` seconds (a second signal cuts it short), then what remains is cancelled and
+handed back with ``release.lua`` so another runner starts it immediately.  Outcomes are
+flushed, the registry report withdrawn, and the process exits 0.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class Runner:
     def _on_discovery_change(self) -> None:
         self.parts.metrics.forget_labels()
         self.parts.announcer.wake()
+        self.parts.executor.prewarm(self.parts.discovery.functions)
+        self.parts.scheduling.wake()
         self._spawn(self.parts.promoters.sync())
 
     async def start(self) -> None:
@@ -110,7 +113,7 @@ class Runner:
         await p.discovery.start()
         await _start(p.clock, p.completer, p.heartbeat, p.announcer)
         await p.promoters.sync()
-        await _start(p.gauges, p.reader, p.reclaimer)
+        await _start(p.scheduling, p.gauges, p.canceller, p.reader, p.reclaimer)
         self.started.set()
         log.info(
             "runner %s started: %d functions, concurrency %d%s",
@@ -161,7 +164,7 @@ class Runner:
         p = self.parts
         grace = self.settings.shutdown_grace
         log.info("stopping: %d running, up to %g s to finish", p.executor.running, grace)
-        await _stop(p.discovery, p.reader, p.reclaimer)
+        await _stop(p.discovery, p.scheduling, p.canceller, p.reader, p.reclaimer)
         for task in list(self._background):  # no discovery change can start another now
             await cancel_and_wait(task)
         await p.promoters.stop()

@@ -1,4 +1,5 @@
-"""The ``streamfn`` command: dev mode, the gateway, a runner, one-off invocations, settings.
+"""The ``streamfn`` command: dev mode, the gateway, a runner, one-off invocations, schedules,
+settings.
 
 Settings are read here, once, at the edge.  Errors a user can fix (a bad setting, a bad
 argument, Redis down) end in a one-line message and an exit code, never a traceback.
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (
         ("gateway", "run the HTTP gateway (see streamfn gateway --help)"),
         ("runner", "run a runner: [--concurrency N] [--burst] (see streamfn runner --help)"),
+        ("schedule", "schedules in Redis: add|ls|rm|pause|resume (see streamfn schedule --help)"),
     ):
         sub.add_parser(name, help=text, add_help=False)
 
@@ -126,7 +128,17 @@ def _runner(argv: list[str]) -> int:
     return runner_main(argv)
 
 
-DELEGATED: dict[str, Callable[[list[str]], int]] = {"gateway": _gateway, "runner": _runner}
+def _schedule(argv: list[str]) -> int:
+    from streamfn.schedule_cli import main as schedule_main
+
+    return schedule_main(argv)
+
+
+DELEGATED: dict[str, Callable[[list[str]], int]] = {
+    "gateway": _gateway,
+    "runner": _runner,
+    "schedule": _schedule,
+}
 
 
 def _dispatch(args: argparse.Namespace) -> int:

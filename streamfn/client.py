@@ -123,6 +123,21 @@ class Client:
     async def cancel(self, invocation_id: str) -> tuple[bool, str]:
         return await self.rdb.cancel(invocation_id)
 
+    async def stop(self, invocation_id: str) -> tuple[bool, str]:
+        """Cancel whatever the state: (accepted?, "cancelled" | "cancelling" | refusal).
+
+        A scheduled or queued invocation is cancelled at once; a running one is asked to stop
+        ("cancelling": its runner stops it and records "cancelled").
+        """
+        for _ in range(3):  # a hand-back can move it between queued and running meanwhile
+            done, status = await self.rdb.cancel(invocation_id)
+            if done or status != "running":
+                return done, status
+            requested, status = await self.rdb.cancel_running(invocation_id)
+            if requested or status != "queued":
+                return requested, status
+        return False, "running"
+
     async def replay(self, invocation_id: str) -> tuple[bool, str]:
         return await self.rdb.replay(invocation_id)
 

@@ -12,6 +12,8 @@ class ErrorCode(Enum):
     INVALID_INVOCATION_ID = ("invalid_invocation_id", 400)
     INVALID_JSON = ("invalid_json", 400)
     INVALID_PARAMETER = ("invalid_parameter", 400)
+    INVALID_SCHEDULE = ("invalid_schedule", 400)
+    INVALID_SCHEDULE_ID = ("invalid_schedule_id", 400)
     UNKNOWN_FUNCTION = ("unknown_function", 404)
     NOT_FOUND = ("not_found", 404)
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405)

@@ -11,12 +11,14 @@ only touched by plain commands, never by a script together with per-function key
 | ``{ns:fn}:dead``                      | stream | dead letters (capped, approximate MAXLEN)       |
 | ``{ns:fn}:inv:<id>``                  | hash   | one invocation's record (TTL once finished)     |
 | ``{ns:fn}:idem:<sha256>``             | string | Idempotency-Key -> invocation id (TTL)          |
+| ``{ns:fn}:cancels``                   | zset   | entry id -> cancel request time (running ones)  |
 | ``{ns:fn}:schedules``                 | zset   | schedule id -> next fire ms (+inf: none)        |
 | ``{ns:fn}:sched:<schedule id>``       | hash   | one schedule: definition and fire state         |
 | ``ns:schedules``                      | hash   | schedule id -> function (lookup and listing)    |
 | ``ns:runners``                        | set    | ids of runners that published a report          |
 | ``ns:runner:<runner id>``             | string | JSON of the functions that runner loaded (TTL)  |
 | channel ``ns:done``                   | pubsub | ids of finished invocations someone waits for|
+| channel ``ns:cancel``                 | pubsub | "<id> <entry>" of running ones to stop (runners)|
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ class Keys:
         digest = hashlib.sha256(user_key.encode("utf-8", "surrogatepass")).hexdigest()
         return f"{self._tag(function)}:idem:{digest}"
 
+    def cancels(self, function: str) -> str:
+        """Cancel requests for running invocations: stream entry id -> request time (ms)."""
+        return f"{self._tag(function)}:cancels"
+
     def schedules(self, function: str) -> str:
         """Every schedule of ``function``, scored by next fire (ms); +inf when paused or done."""
         return f"{self._tag(function)}:schedules"
@@ -76,3 +82,8 @@ class Keys:
     @property
     def done_channel(self) -> str:
         return f"{self.namespace}:done"
+
+    @property
+    def cancel_channel(self) -> str:
+        """Runners listen here for "<invocation id> <entry id>" of work to stop."""
+        return f"{self.namespace}:cancel"

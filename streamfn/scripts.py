@@ -82,6 +82,8 @@ class ScriptSet:
     complete: Script
     fail: Script
     cancel: Script
+    cancel_running: Script
+    cancel_done: Script
     replay: Script
     extend: Script
     reclaim: Script

@@ -58,6 +58,15 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false (also accepted: 1/0, yes/no, on/off)")
+
+
 def _port(raw: str) -> int:
     value = _int(raw)
     if not 0 <= value <= 65535:
@@ -171,6 +180,13 @@ class Settings:
             "STREAMFN_DEFAULT_RETRIES", _non_negative_int, "retries when a function sets no RETRIES"
         )
     )
+    isolate_sync: bool = field(
+        metadata=_meta(
+            "STREAMFN_ISOLATE_SYNC",
+            _bool,
+            "run plain def handlers in child processes that timeouts can kill",
+        )
+    )
     runner_metrics_port: int = field(
         metadata=_meta("STREAMFN_RUNNER_METRICS_PORT", _port, "runner's /metrics port (0: off)")
     )
@@ -237,6 +253,7 @@ DEFAULTS = Settings(
     promote_interval=0.05,
     default_timeout=60.0,
     default_retries=3,
+    isolate_sync=True,
     runner_metrics_port=9091,
     log_level="INFO",
 )

@@ -90,30 +90,42 @@ def parse_every(text: str) -> int:
 def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
         raise ScheduleError(
             f"timezone {name!r} is not a known IANA zone; use a name like 'UTC', "
             "'Europe/Berlin' or 'America/New_York'"
         ) from None
 
 
+MAX_TIME_MS = 32_503_680_000_000
+"""3000-01-01T00:00:00Z: times must be before it, so date arithmetic in every zone stays valid."""
+
+
 def parse_time(value: object, tz: ZoneInfo, name: str) -> int:
     """Epoch ms from an integer (ms) or an ISO 8601 string (no offset: the schedule's zone)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    ms = _epoch_ms(value, tz)
+    if ms is None:
+        raise ScheduleError(
+            f"{name} {value!r} is not a time; give epoch milliseconds or ISO 8601 such as "
+            "'2030-01-01T09:00:00+01:00' (without an offset it is read in the schedule's timezone)"
+        )
+    if not 0 <= ms < MAX_TIME_MS:
+        raise ScheduleError(f"{name} {value!r} must be from 1970 to before the year 3000")
+    return ms
+
+
+def _epoch_ms(value: object, tz: ZoneInfo) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        try:
-            when = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if when.tzinfo is None:
-                return resolve(when.replace(microsecond=0), tz)[0] + when.microsecond // 1000
-            return int(when.timestamp() * 1000)
-    raise ScheduleError(
-        f"{name} {value!r} is not a time; give epoch milliseconds or ISO 8601 such as "
-        "'2030-01-01T09:00:00+01:00' (without an offset it is read in the schedule's timezone)"
-    )
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            return resolve(when.replace(microsecond=0), tz)[0] + when.microsecond // 1000
+        return int(when.timestamp() * 1000)
+    except (ValueError, OverflowError):  # not ISO 8601, or out of datetime's range
+        return None
 
 
 def build_spec(

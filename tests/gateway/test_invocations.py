@@ -6,9 +6,11 @@ import asyncio
 import time
 
 import pytest
+from redis.asyncio import Redis
 from yarl import URL
 
 from gateway.state import CLIENT
+from streamfn.keys import Keys
 from tests.gateway.conftest import Client
 from tests.gateway.fake_runner import FakeRunner
 from tests.gateway.test_invoke import error_of
@@ -155,14 +157,21 @@ async def test_cancel_wakes_a_waiter(client: Client) -> None:
     assert time.monotonic() - started < 5
 
 
-async def test_cancel_running_is_409_with_the_status(client: Client, runner: FakeRunner) -> None:
+async def test_cancel_running_is_202_cancelling(
+    client: Client, runner: FakeRunner, redis: Redis, keys: Keys
+) -> None:
     inv = await invoke(client)
-    await runner.claim("echo")
+    (entry,) = await runner.claim("echo")
     response = await client.delete(f"/invocations/{inv}")
-    status, code, message = await error_of(response)
-    assert (status, code) == (409, "conflict")
-    assert "running" in message
-    assert (await response.json())["error"]["status"] == "running"
+    assert response.status == 202
+    assert await response.json() == {"id": inv, "status": "cancelling"}
+    assert response.headers["Location"] == f"/invocations/{inv}"
+    # The request is recorded for the owning runner; the status stays running until it stops.
+    assert await redis.zrange(keys.cancels("echo"), 0, -1) == [entry[0]]
+    body = await (await client.get(f"/invocations/{inv}")).json()
+    assert body["status"] == "running"
+    # Asking again is harmless: still cancelling.
+    assert (await client.delete(f"/invocations/{inv}")).status == 202
 
 
 @pytest.mark.parametrize("times", [1, 2])

@@ -40,6 +40,8 @@ async def test_report_lists_functions_policies_and_errors(
             "backoff": 1.0,
             "backoff_max": 300.0,
             "dead_letter": False,
+            "isolate": False,
+            "memory_mb": None,
             "kind": "async",
         },
         "plain": {
@@ -48,6 +50,8 @@ async def test_report_lists_functions_policies_and_errors(
             "backoff": 1.0,
             "backoff_max": 300.0,
             "dead_letter": True,
+            "isolate": True,  # a plain def handler: STREAMFN_ISOLATE_SYNC
+            "memory_mb": None,
             "kind": "sync",
         },
     }

@@ -30,6 +30,8 @@ async def test_loads_async_and_sync_handlers(settings: Settings, fdir: Path) -> 
         "backoff": 1.0,
         "backoff_max": 300.0,
         "dead_letter": True,
+        "isolate": False,
+        "memory_mb": None,
         "kind": "async",
     }
     assert d.functions["b_sync"].kind == "sync"

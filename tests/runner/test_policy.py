@@ -42,6 +42,8 @@ def test_values_and_script_units() -> None:
         "backoff": 0.25,
         "backoff_max": 10.0,
         "dead_letter": False,
+        "isolate": False,
+        "memory_mb": None,
     }
 
 
@@ -57,6 +59,11 @@ def test_values_and_script_units() -> None:
         ({"BACKOFF": -0.1}, ["BACKOFF", "out of range"]),
         ({"BACKOFF": 5, "BACKOFF_MAX": 1}, ["BACKOFF_MAX", "at least BACKOFF"]),
         ({"DEAD_LETTER": "yes"}, ["DEAD_LETTER", "True or False"]),
+        ({"ISOLATE": 1}, ["ISOLATE", "int", "child process"]),
+        ({"ISOLATE": True, "MEMORY_MB": 10}, ["MEMORY_MB", "out of range", "64"]),
+        ({"ISOLATE": True, "MEMORY_MB": 1.5}, ["MEMORY_MB", "whole number"]),
+        ({"MEMORY_MB": 256}, ["MEMORY_MB needs ISOLATE = True"]),
+        ({"WORKERS": 0}, ["WORKERS", "out of range"]),
     ],
 )
 def test_bad_values_say_what_to_fix(consts: dict[str, Any], words: list[str]) -> None:
@@ -64,3 +71,14 @@ def test_bad_values_say_what_to_fix(consts: dict[str, Any], words: list[str]) ->
         parse_policy(module(**consts), DEFAULTS)
     for word in words:
         assert word in str(info.value)
+
+
+def test_isolation_defaults_by_kind_and_setting() -> None:
+    from dataclasses import replace
+
+    assert parse_policy(module(), DEFAULTS, is_async=False).isolate is True
+    assert parse_policy(module(), DEFAULTS, is_async=True).isolate is False
+    off = replace(DEFAULTS, isolate_sync=False)
+    assert parse_policy(module(), off, is_async=False).isolate is False
+    policy = parse_policy(module(ISOLATE=True, MEMORY_MB=256, WORKERS=2), off, is_async=True)
+    assert (policy.isolate, policy.memory_mb, policy.workers) == (True, 256, 2)

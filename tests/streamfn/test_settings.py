@@ -30,6 +30,7 @@ VALID: dict[str, tuple[str, object]] = {
     "STREAMFN_PROMOTE_INTERVAL": ("0.5", 0.5),
     "STREAMFN_DEFAULT_TIMEOUT": ("5", 5.0),
     "STREAMFN_DEFAULT_RETRIES": ("0", 0),
+    "STREAMFN_ISOLATE_SYNC": ("no", False),
     "STREAMFN_RUNNER_METRICS_PORT": ("0", 0),
     "STREAMFN_LOG_LEVEL": ("debug", "DEBUG"),
 }
@@ -53,6 +54,7 @@ INVALID: dict[str, str] = {
     "STREAMFN_PROMOTE_INTERVAL": "x",
     "STREAMFN_DEFAULT_TIMEOUT": "-5",
     "STREAMFN_DEFAULT_RETRIES": "-1",
+    "STREAMFN_ISOLATE_SYNC": "maybe",
     "STREAMFN_RUNNER_METRICS_PORT": "port",
     "STREAMFN_LOG_LEVEL": "LOUD",
 }

@@ -1,0 +1,158 @@
+"""The processes of one fault scenario: Redis, a gateway and runners, and the faults we inject.
+
+Everything runs on loopback ports picked free, and every signal goes to a pid this harness
+started (never a process found by name).  A scenario that kills or restarts Redis gets a
+private redis-server (with ``appendonly`` as it asks); the others use the session's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from streamfn.connection import make_redis
+from streamfn.keys import GROUP, Keys
+from streamfn.settings import Settings
+from tests.fault.probe import Execution, read_executions, write_probe
+from tests.support.procs import Proc, env_for, spawn, start_gateway, wait_until
+from tests.support.redis_server import RedisServer
+
+
+class Stack:
+    """One scenario's processes; :meth:`close` stops every one of them (SIGCONT first)."""
+
+    def __init__(
+        self, settings: Settings, tmp: Path, *, own_redis: bool = False, appendonly: bool = False
+    ) -> None:
+        self.tmp = tmp
+        self.server: RedisServer | None = None
+        if own_redis:
+            self._dir = tempfile.TemporaryDirectory(prefix="streamfn-fault-")
+            self.server = RedisServer(Path(self._dir.name), appendonly=appendonly)
+            self.server.start()
+            settings = replace(settings, redis_url=self.server.url)
+        self.settings = settings
+        self.keys = Keys(settings.namespace)
+        self.probe_log = tmp / "exec.log"
+        self.runners: list[Proc] = []
+        self.gateways: list[Proc] = []
+        self.redis: Redis = make_redis(settings)
+        self._old_clients: list[Redis] = []
+        self.env: dict[str, str] = {"PROBE_FILE": str(self.probe_log)}
+
+    def probe(self, name: str = "probe", **policy: Any) -> None:
+        write_probe(self.settings.functions_dir, name, **policy)
+
+    def executions(self) -> list[Execution]:
+        return read_executions(self.probe_log)
+
+    def start_runner(self, **env: str) -> Proc:
+        proc = spawn("runner", "runner", env_for(self.settings, **{**self.env, **env}), self.tmp)
+        self.runners.append(proc)
+        return proc
+
+    async def start_gateway(self, **env: str) -> Proc:
+        proc = await start_gateway(self.settings, self.tmp, **{**self.env, **env})
+        self.gateways.append(proc)
+        return proc
+
+    async def runners_ready(self, count: int, function: str = "probe", timeout: float = 20) -> None:
+        """Wait until ``count`` runners report ``function`` loaded (and read its stream)."""
+
+        async def ready() -> bool:
+            ids = await self.redis.smembers(self.keys.runners)
+            if len(ids) < count:
+                return False
+            raws = await self.redis.mget([self.keys.runner(i.decode()) for i in ids])
+            loaded = [r for r in raws if r is not None and function.encode() in r]
+            return len(loaded) >= count
+
+        await wait_until(ready, timeout, interval=0.05, what=f"{count} runners with {function}")
+        for gateway in self.gateways:  # its catalog refreshes every 0.5 s
+            await wait_until(
+                _listed(gateway, function), timeout, interval=0.05, what=f"{function} listed"
+            )
+
+    async def pending_by_consumer(self, function: str = "probe") -> dict[str, int]:
+        try:
+            info: Any = await self.redis.xpending(self.keys.stream(function), GROUP)
+        except Exception:
+            return {}
+        return {c["name"].decode(): int(c["pending"]) for c in info.get("consumers") or []}
+
+    @staticmethod
+    def pid_of(consumer: str) -> int:
+        """Consumers are named ``<host>-<pid>-<hex>``."""
+        return int(consumer.rsplit("-", 2)[1])
+
+    def runner_by_pid(self, pid: int) -> Proc:
+        return next(p for p in self.runners if p.pid == pid)
+
+    # Faults on our own processes, by pid.
+    @staticmethod
+    def kill(proc: Proc, sig: int = signal.SIGKILL) -> float:
+        proc.signal(sig)
+        return time.time()
+
+    def kill_redis(self) -> float:
+        assert self.server is not None and self.server.proc is not None
+        self.server.kill()
+        return time.time()
+
+    def restart_redis(self) -> float:
+        """Start Redis again (same port and data dir); the time just before it started."""
+        assert self.server is not None
+        began = time.time()
+        self.server.start()
+        self._old_clients.append(self.redis)  # its pooled connections died with the server
+        self.redis = make_redis(self.settings)
+        return began
+
+    async def close(self) -> None:
+        for proc in self.runners + self.gateways:
+            if proc.alive():
+                os.kill(proc.pid, signal.SIGCONT)
+        await asyncio.gather(*(asyncio.to_thread(p.stop, 10) for p in self.runners + self.gateways))
+        for client in [self.redis, *self._old_clients]:
+            await client.aclose()
+        if self.server is not None:
+            self.server.stop()
+            self._dir.cleanup()
+
+
+def _listed(gateway: Proc, function: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/functions") as r:
+                body = await r.json()
+        except (aiohttp.ClientError, ValueError):
+            return False
+        return any(f.get("name") == function for f in body.get("functions", []))
+
+    return check
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> float:
+    """Seconds until ``check()`` held (fails the test after ``timeout``).
+
+    A Redis error counts as "not yet": the checks run while Redis restarts.
+    """
+
+    async def tolerant() -> bool:
+        try:
+            return await check()
+        except (RedisError, OSError):
+            return False
+
+    return await wait_until(tolerant, timeout, interval=0.05, what=what)

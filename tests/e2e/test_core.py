@@ -101,6 +101,26 @@ async def listed(http: aiohttp.ClientSession, gw: Proc, fn: str) -> bool:
     return any(f["name"] == fn for f in body["functions"])
 
 
+async def start_stack(
+    settings: Settings,
+    tmp_path: Path,
+    procs: list[Proc],
+    http: aiohttp.ClientSession,
+    fn: str,
+    *,
+    runners: int = 1,
+    env: dict[str, str] | None = None,
+) -> Proc:
+    """Start ``runners`` runners and a gateway (all stopped by the ``procs`` fixture) and wait
+    until the gateway lists ``fn``; returns the gateway."""
+    for _ in range(runners):
+        procs.append(start_runner(settings, tmp_path, **(env or {})))
+    gw = await start_gateway(settings, tmp_path)
+    procs.append(gw)
+    await wait_until(lambda: listed(http, gw, fn), 10, what=f"{fn} listed")
+    return gw
+
+
 async def test_sync_invoke_returns_result(
     settings: Settings,
     tmp_path: Path,
@@ -111,10 +131,7 @@ async def test_sync_invoke_returns_result(
     (settings.functions_dir / "echo.py").write_text(
         "async def handle(payload, ctx):\n    return payload\n"
     )
-    procs.append(start_runner(settings, tmp_path))
-    gw = await start_gateway(settings, tmp_path)
-    procs.append(gw)
-    await wait_until(lambda: listed(http, gw, "echo"), 10, what="echo listed")
+    gw = await start_stack(settings, tmp_path, procs, http, "echo")
     async with http.post(f"{gw.url}/invoke/echo?wait=5", data=b'{"hello":"world"}') as r:
         body = await r.json()
         assert r.status == 200, body
@@ -217,7 +234,7 @@ async def test_kill_9_runner_holding_100_in_flight_loses_nothing(
 
 
 async def _runners(redis: Redis, keys: Keys, n: int) -> bool:
-    return int(await redis.scard(keys.runners)) >= n  # type: ignore[misc]
+    return int(await redis.scard(keys.runners)) >= n
 
 
 async def test_long_invocation_with_live_runner_runs_exactly_once(
@@ -229,11 +246,7 @@ async def test_long_invocation_with_live_runner_runs_exactly_once(
     probe_env: dict[str, str],
 ) -> None:
     write_probe(settings.functions_dir)
-    procs.append(start_runner(settings, tmp_path, **probe_env))
-    procs.append(start_runner(settings, tmp_path, **probe_env))
-    gw = await start_gateway(settings, tmp_path)
-    procs.append(gw)
-    await wait_until(lambda: listed(http, gw, "probe"), 10, what="probe listed")
+    gw = await start_stack(settings, tmp_path, procs, http, "probe", runners=2, env=probe_env)
     long = settings.visibility_timeout * 3
     async with http.post(f"{gw.url}/invoke/probe?wait={long + 5}", json={"sleep": long}) as r:
         body = await r.json()
@@ -250,10 +263,7 @@ async def test_delay_starts_on_time_by_redis_clock(
     probe_env: dict[str, str],
 ) -> None:
     write_probe(settings.functions_dir)
-    procs.append(start_runner(settings, tmp_path, **probe_env))
-    gw = await start_gateway(settings, tmp_path)
-    procs.append(gw)
-    await wait_until(lambda: listed(http, gw, "probe"), 10, what="probe listed")
+    gw = await start_stack(settings, tmp_path, procs, http, "probe", env=probe_env)
     ids = []
     for _ in range(5):
         async with http.post(f"{gw.url}/invoke/probe?delay=2", json={}) as r:
@@ -281,10 +291,7 @@ async def test_always_failing_handler_retries_with_growing_gaps_then_dead_letter
     probe_env: dict[str, str],
 ) -> None:
     write_probe(settings.functions_dir, retries=3, backoff=0.2)
-    procs.append(start_runner(settings, tmp_path, **probe_env))
-    gw = await start_gateway(settings, tmp_path)
-    procs.append(gw)
-    await wait_until(lambda: listed(http, gw, "probe"), 10, what="probe listed")
+    gw = await start_stack(settings, tmp_path, procs, http, "probe", env=probe_env)
     async with http.post(f"{gw.url}/invoke/probe?wait=15", json={"raise": True}) as r:
         body = await r.json()
     inv = body["id"]

@@ -7,7 +7,6 @@ a function is invokable while at least one live runner reports it loaded.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import PurePath
@@ -20,6 +19,7 @@ from gateway.errors import ApiError
 from streamfn.errors import ErrorCode
 from streamfn.keys import Keys
 from streamfn.registry import Catalog, read_catalog
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.gateway.catalog")
 
@@ -58,9 +58,7 @@ class CatalogCache:
     async def stop(self) -> None:
         """Stop refreshing; the last catalog stays readable."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def refresh(self) -> None:

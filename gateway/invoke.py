@@ -17,7 +17,7 @@ from gateway import params
 from gateway.errors import ApiError, payload_too_large
 from gateway.responses import accepted, json_response, location_headers
 from gateway.state import CATALOG, CLIENT, METRICS, SETTINGS, STOPPING
-from streamfn.errors import ErrorCode
+from streamfn.errors import BacklogFull, ErrorCode
 from streamfn.invocations import Invocation
 from streamfn.names import new_invocation_id
 from streamfn.rdb import Enqueued
@@ -113,6 +113,9 @@ async def _submit(
             notify=invocation_id is not None,
             invocation_id=invocation_id,
         )
+    except BacklogFull:  # 429 with Retry-After (gateway/errors.py); nothing was written
+        metrics.invocation(fn, "backlog_full")
+        raise
     except Exception:
         metrics.invocation(fn, "rejected")
         raise

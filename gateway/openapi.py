@@ -49,7 +49,7 @@ def _paths() -> dict[str, Spec]:
                         **json_body(ref("schemas", "Accepted"), "accepted; see Location"),
                         "headers": _INVOKE_HEADERS,
                     },
-                    **errors(400, 404, 413, 415),
+                    **errors(400, 404, 413, 415, 429),
                 },
             }
         },

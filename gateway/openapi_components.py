@@ -28,6 +28,7 @@ def errors(*statuses: int) -> dict[str, Spec]:
         409: "Conflict",
         413: "TooLarge",
         415: "UnsupportedEncoding",
+        429: "BacklogFull",
     }
     out = {str(s): ref("responses", names[s]) for s in statuses}
     out["503"] = ref("responses", "Unavailable")
@@ -49,6 +50,8 @@ def schemas() -> dict[str, Spec]:
                         "code": {"type": "string", "enum": [c.code for c in ErrorCode]},
                         "message": {"type": "string"},
                         "status": {**status, "description": "current status (409 only)"},
+                        "backlog": {"type": "integer", "description": "429 only"},
+                        "cap": {"type": "integer", "description": "429 only"},
                     },
                 }
             },
@@ -183,5 +186,15 @@ def responses(settings: Settings) -> dict[str, Spec]:
         "Conflict": json_body(error, "not allowed in the current status, or changed concurrently"),
         "TooLarge": json_body(error, f"body over {settings.max_body} bytes"),
         "UnsupportedEncoding": json_body(error, "a Content-Encoding other than identity"),
+        "BacklogFull": {
+            **json_body(
+                error,
+                "the function already has STREAMFN_MAX_BACKLOG invocations queued or running "
+                "(error.backlog, error.cap); nothing was enqueued: retry after Retry-After",
+            ),
+            "headers": {
+                "Retry-After": {"description": "seconds", "schema": {"type": "integer"}},
+            },
+        },
         "Unavailable": json_body(error, "Redis is unavailable; retry shortly"),
     }

@@ -13,10 +13,14 @@ ARGV[5]  "1" if a caller waits for the outcome (completion then PUBLISHes), else
 ARGV[6]  idempotency TTL in ms (used only with KEYS[4])
 ARGV[7]  consumer group name
 ARGV[8]  extra record fields as JSON object of strings, or "" (e.g. schedule id)
+ARGV[9]  backlog cap: most entries KEYS[1] may hold for a new invocation due now to be
+         accepted; 0 or absent = no cap.  Invocations parked in the timer wheel are not
+         counted or refused (nor are retries, promotions and schedule fires: other scripts)
 
 Returns  {1, id, "queued", entry_id}     queued now
          {1, id, "scheduled", due_ms}    parked until due_ms (Redis clock)
          {0, existing_id, "duplicate", ""} the Idempotency-Key was seen: nothing written
+         {0, "", "full", backlog}        due now but XLEN KEYS[1] >= the cap: nothing written
 Errors   "ERR streamfn: invocation exists" if KEYS[3] already exists.
 ]]
 local t = redis.call('TIME')
@@ -43,13 +47,23 @@ end
 if redis.call('EXISTS', KEYS[3]) == 1 then
   return redis.error_reply('ERR streamfn: invocation exists')
 end
-if KEYS[4] then
-  redis.call('SET', KEYS[4], id, 'PX', ARGV[6])
-end
 
 local due = now + tonumber(ARGV[3])
 if tonumber(ARGV[4]) > 0 then
   due = tonumber(ARGV[4])
+end
+-- Admission control: the stream holds exactly the live work (finished entries are XDELed),
+-- so XLEN (O(1)) is the backlog.  Checked only when a cap is set: this is the hot path.
+local cap = tonumber(ARGV[9] or '0') or 0
+if cap > 0 and due <= now then
+  local backlog = redis.call('XLEN', KEYS[1])
+  if backlog >= cap then
+    return {0, '', 'full', backlog}
+  end
+end
+
+if KEYS[4] then
+  redis.call('SET', KEYS[4], id, 'PX', ARGV[6])
 end
 
 redis.call('HSET', KEYS[3], 'payload', ARGV[2], 'created', now, 'attempt', 1, 'notify', ARGV[5])

@@ -11,28 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from redis.exceptions import RedisError
+
+from streamfn.tasks import cancel_and_wait
+
+__all__ = ["Backoff", "Loop", "cancel_and_wait"]
 
 log = logging.getLogger("streamfn.runner")
 
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 2.0
-
-
-async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
-    """Cancel ``task`` until it has ended.
-
-    One ``cancel()`` is not always enough: a cancellation that coincides with an inner result
-    can be lost (Python 3.11's ``wait_for`` returns the result instead; some redis-py paths
-    have done the same), and a loop that loses it would run on and hang shutdown.
-    """
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=0.5)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s ended with an error", task.get_name(), exc_info=task.exception())
 
 
 class Backoff:

@@ -19,6 +19,7 @@ from runner.depth import StreamGauges
 from runner.discovery import Discovery
 from runner.executor import Executor
 from runner.heartbeat import Heartbeat
+from runner.janitor import Janitor
 from runner.jobs import Leases
 from runner.lateness import ScheduleLateness, TimedExecutor
 from runner.metrics import Metrics
@@ -53,6 +54,7 @@ class Parts:
     gauges: StreamGauges
     reader: Reader
     reclaimer: Reclaimer
+    janitor: Janitor
     canceller: Canceller
     server: MetricsServer
 
@@ -107,5 +109,6 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
         ),
         canceller=Canceller(redis, keys, executor, leases),
         reclaimer=Reclaimer(rdb, s, consumer, discovery, executor, completer, leases, metrics),
+        janitor=Janitor(rdb, s, consumer, discovery, metrics),
         server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port),
     )

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 
+from runner import faults
 from runner.completer import Completer
 from runner.discovery import Discovery
 from runner.executor import Executor
 from runner.jobs import DONE, Job, Leases
+from runner.last_chance import LastChances
 from runner.loader import LoadedFunction
 from runner.loop import Loop
 from runner.metrics import Metrics
@@ -53,6 +55,7 @@ class Reclaimer(Loop):
         self.metrics = metrics
         self.min_idle_ms = int(settings.visibility_timeout * 1000)
         self.max_deliveries = settings.max_deliveries
+        self.last_chances = LastChances(rdb, self.min_idle_ms, self.max_deliveries)
         self.reclaimed = 0
 
     async def tick(self) -> None:
@@ -65,8 +68,11 @@ class Reclaimer(Loop):
                 free = self.executor.free
                 if free < 1:
                     return
+                start, count = await self.last_chances.next_claim(fn.name, cursor, free)
+                if count == 0:
+                    break
                 swept = await self.rdb.reclaim(
-                    fn.name, self.consumer, self.min_idle_ms, cursor, count=free
+                    fn.name, self.consumer, self.min_idle_ms, start, count=count
                 )
                 for claimed in swept.claimed:
                     self._take(fn, claimed)
@@ -104,7 +110,10 @@ class Reclaimer(Loop):
             claimed.entry_id,
             claimed.deliveries,
         )
-        self.executor.submit(fn, claimed.entry_id, claimed.fields)
+        if faults.ARMED:
+            faults.point("after_claim")
+        job = self.executor.submit(fn, claimed.entry_id, claimed.fields)
+        self.last_chances.started(job, claimed.deliveries)
 
     def _poison(self, fn: LoadedFunction, claimed: Claimed) -> None:
         self.metrics.count("poison", fn.name)

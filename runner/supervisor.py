@@ -2,8 +2,8 @@
 
 The parts are built (and connected) by :mod:`runner.parts`.  Start order: metrics server,
 discovery (first scan), clock, completer, heartbeat, announcer, promoters, schedules (firing
-and file-declared sync), stream gauges, then reader and reclaimer, so nothing is read before
-outcomes can be reported and leases renewed.
+and file-declared sync), stream gauges, then reader, reclaimer and janitor, so nothing is read
+before outcomes can be reported and leases renewed.
 
 SIGTERM/SIGINT stop reading, reclaiming and firing schedules at once; running work gets
 ``shutdown_grace`` seconds (a second signal cuts it short), then what remains is cancelled and
@@ -113,7 +113,7 @@ class Runner:
         await p.discovery.start()
         await _start(p.clock, p.completer, p.heartbeat, p.announcer)
         await p.promoters.sync()
-        await _start(p.scheduling, p.gauges, p.canceller, p.reader, p.reclaimer)
+        await _start(p.scheduling, p.gauges, p.canceller, p.reader, p.reclaimer, p.janitor)
         self.started.set()
         log.info(
             "runner %s started: %d functions, concurrency %d%s",
@@ -164,7 +164,7 @@ class Runner:
         p = self.parts
         grace = self.settings.shutdown_grace
         log.info("stopping: %d running, up to %g s to finish", p.executor.running, grace)
-        await _stop(p.discovery, p.scheduling, p.canceller, p.reader, p.reclaimer)
+        await _stop(p.discovery, p.scheduling, p.canceller, p.reader, p.reclaimer, p.janitor)
         for task in list(self._background):  # no discovery change can start another now
             await cancel_and_wait(task)
         await p.promoters.stop()

@@ -13,6 +13,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from streamfn import codec
+from streamfn.errors import BacklogFull
 from streamfn.invocations import Invocation, load_invocation
 from streamfn.keys import GROUP, Keys
 from streamfn.names import is_function_name, new_invocation_id
@@ -72,7 +73,9 @@ class Client:
     ) -> Enqueued:
         """Queue one invocation now, after ``delay`` seconds, or at ``at_ms`` (epoch ms).
 
-        ``payload`` is any JSON value, or ``bytes`` already holding JSON.
+        ``payload`` is any JSON value, or ``bytes`` already holding JSON.  Raises
+        :class:`BacklogFull` (nothing written) when it is due now and the function already
+        has ``STREAMFN_MAX_BACKLOG`` invocations queued or running.
         """
         _check_function(function)
         body = payload if isinstance(payload, bytes) else codec.dumps(payload)
@@ -88,9 +91,15 @@ class Client:
         )
 
     async def enqueue_many(self, function: str, payloads: Iterable[Any]) -> list[str]:
-        """Queue many invocations of one function now, in one pipelined round trip."""
+        """Queue many invocations of one function now, in one pipelined round trip.
+
+        Past ``STREAMFN_MAX_BACKLOG`` it raises :class:`BacklogFull` once the whole batch has
+        run: ``accepted`` holds the ids it did queue (they will run), ``refused`` the positions
+        in ``payloads`` of those it did not (nothing written for them: resubmit them later).
+        """
         _check_function(function)
         k = self.keys
+        cap = self.settings.max_backlog
         ids: list[str] = []
         calls = []
         for payload in payloads:
@@ -100,13 +109,18 @@ class Client:
             calls.append(
                 (
                     [k.stream(function), k.timers(function), k.invocation(function, inv)],
-                    [inv, body, 0, 0, "0", 0, GROUP, ""],
+                    [inv, body, 0, 0, "0", 0, GROUP, "", cap],
                 )
             )
         results = await run_batch(self.redis, SCRIPTS.enqueue, calls)
         for r in results:
             if isinstance(r, Exception):
                 raise r
+        refused = [i for i, r in enumerate(results) if r[2] in (b"full", "full")]
+        if refused:
+            accepted = [inv for inv, r in zip(ids, results, strict=True) if r[0] == 1]
+            backlog = int(results[refused[0]][3])
+            raise BacklogFull(function, backlog, cap, accepted=accepted, refused=refused)
         return ids
 
     async def get(self, invocation_id: str) -> Invocation | None:

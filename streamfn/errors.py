@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 
 
@@ -20,6 +21,7 @@ class ErrorCode(Enum):
     CONFLICT = ("conflict", 409)
     PAYLOAD_TOO_LARGE = ("payload_too_large", 413)
     UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", 415)
+    BACKLOG_FULL = ("backlog_full", 429)
     REDIS_UNAVAILABLE = ("redis_unavailable", 503)
     INTERNAL = ("internal_error", 500)
 
@@ -39,3 +41,31 @@ class StreamfnError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class BacklogFull(StreamfnError):
+    """enqueue refused new work: the function's stream already holds ``cap`` invocations.
+
+    Nothing was written.  ``accepted`` and ``refused`` are set by ``Client.enqueue_many``: the
+    ids it did queue, and the positions (in the input) of the payloads it did not.
+    """
+
+    def __init__(
+        self,
+        function: str,
+        backlog: int,
+        cap: int,
+        *,
+        accepted: Sequence[str] = (),
+        refused: Sequence[int] = (),
+    ) -> None:
+        super().__init__(
+            ErrorCode.BACKLOG_FULL,
+            f"function {function!r} has {backlog} invocations queued or running and its cap is "
+            f"{cap} (STREAMFN_MAX_BACKLOG): retry later, add runners or raise the cap",
+        )
+        self.function = function
+        self.backlog = backlog
+        self.cap = cap
+        self.accepted = list(accepted)
+        self.refused = list(refused)

@@ -120,6 +120,13 @@ class Settings:
     claim_interval: float = field(
         metadata=_meta("STREAMFN_CLAIM_INTERVAL", _positive_float, "seconds between reclaim sweeps")
     )
+    consumer_idle_limit: float = field(
+        metadata=_meta(
+            "STREAMFN_CONSUMER_IDLE_LIMIT",
+            _positive_float,
+            "seconds a consumer holding no work may stay idle before it is deleted",
+        )
+    )
     result_ttl: float = field(
         metadata=_meta(
             "STREAMFN_RESULT_TTL", _positive_float, "seconds a finished invocation is kept"
@@ -143,6 +150,13 @@ class Settings:
     )
     max_wait: float = field(
         metadata=_meta("STREAMFN_MAX_WAIT", _positive_float, "largest ?wait= in seconds")
+    )
+    max_backlog: int = field(
+        metadata=_meta(
+            "STREAMFN_MAX_BACKLOG",
+            _non_negative_int,
+            "queued + running invocations per function before new ones get 429 (0: no cap)",
+        )
     )
     concurrency: int = field(
         metadata=_meta("STREAMFN_CONCURRENCY", _positive_int, "invocations a runner runs at once")
@@ -230,8 +244,10 @@ class Settings:
         ]
 
 
+# Test-only fault switches read by runner/faults.py for tests/fault; never user settings.
+TEST_ONLY_SWITCHES = frozenset({"STREAMFN_TEST_CRASH_AT", "STREAMFN_TEST_NO_HEARTBEAT"})
 # Variables our own tooling uses that are not runtime settings.
-_IGNORED = frozenset({"STREAMFN_TEST_REDIS_URL", "STREAMFN_BENCH_REDIS_URL"})
+_IGNORED = frozenset({"STREAMFN_TEST_REDIS_URL", "STREAMFN_BENCH_REDIS_URL"}) | TEST_ONLY_SWITCHES
 
 DEFAULTS = Settings(
     redis_url="redis://127.0.0.1:6379/0",
@@ -241,12 +257,14 @@ DEFAULTS = Settings(
     port=8080,
     visibility_timeout=30.0,
     claim_interval=0.5,
+    consumer_idle_limit=300.0,
     result_ttl=86400.0,
     dead_ttl=7 * 86400.0,
     dead_maxlen=10000,
     idempotency_ttl=86400.0,
     max_body=1024 * 1024,
     max_wait=300.0,
+    max_backlog=0,
     concurrency=100,
     max_deliveries=5,
     shutdown_grace=10.0,

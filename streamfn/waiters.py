@@ -22,6 +22,7 @@ from streamfn.invocations import FINAL
 from streamfn.keys import Keys
 from streamfn.names import function_of
 from streamfn.rdb import RDB
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.waiters")
 
@@ -53,9 +54,7 @@ class WaiterHub:
     async def stop(self) -> None:
         for task in (self._task, self._sweeper):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
         for futures in self._waiters.values():
             for fut in futures:
                 fut.cancel()

@@ -13,7 +13,6 @@ estimate only decides when to ask, never what is due.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -30,6 +29,7 @@ from streamfn.schedules.firing import GRACE_MS, plan
 from streamfn.schedules.rdb import FireCall, FireResult, ScheduleRDB
 from streamfn.schedules.schedule import misfire_from_hash, spec_from_hash
 from streamfn.schedules.spec import Spec
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.schedules")
 
@@ -102,11 +102,10 @@ class Scheduler:
             self._task = asyncio.create_task(self._run(), name="scheduler")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is None:
+            return
+        await cancel_and_wait(task)  # one cancel can be lost: see streamfn.tasks
 
     async def _run(self) -> None:
         failures = 0

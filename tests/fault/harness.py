@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from streamfn.connection import make_redis
 from streamfn.keys import GROUP, Keys
+from streamfn.registry import read_catalog
 from streamfn.settings import Settings
 from tests.fault.probe import Execution, read_executions, write_probe
 from tests.support.procs import Proc, env_for, spawn, start_gateway, wait_until
@@ -83,6 +84,30 @@ class Stack:
             await wait_until(
                 _listed(gateway, function), timeout, interval=0.05, what=f"{function} listed"
             )
+
+    async def runner_ready(self, proc: Proc, function: str = "probe", timeout: float = 20) -> None:
+        """Wait until the runner ``proc`` reports ``function`` loaded (found by its pid).
+
+        Unlike :meth:`runners_ready` this ignores reports of runners that died before.
+        """
+
+        async def ready() -> bool:
+            catalog = await read_catalog(self.redis, self.keys)
+            return any(r.pid == proc.pid and function in r.functions for r in catalog.runners)
+
+        if not proc.alive():
+            raise AssertionError(f"runner {proc.pid} exited: {proc.output()[-2000:]}")
+        await wait_until(ready, timeout, interval=0.05, what=f"runner {proc.pid} with {function}")
+
+    async def deliveries(self, function: str = "probe") -> dict[str, int]:
+        """Times delivered of each pending entry of ``function`` (XPENDING, extended form)."""
+        try:
+            rows: Any = await self.redis.xpending_range(
+                self.keys.stream(function), GROUP, min="-", max="+", count=100_000
+            )
+        except RedisError:
+            return {}
+        return {r["message_id"].decode(): int(r["times_delivered"]) for r in rows}
 
     async def pending_by_consumer(self, function: str = "probe") -> dict[str, int]:
         try:

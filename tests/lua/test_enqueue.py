@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from streamfn.client import Client
+from streamfn.errors import BacklogFull, ErrorCode
 from streamfn.keys import GROUP, Keys
 from streamfn.names import new_invocation_id
 from streamfn.rdb import RDB
+from streamfn.scripts import SCRIPTS
 from streamfn.settings import Settings
-from tests.lua.helpers import FN, assert_pttl, entries, record, redis_ms
+from tests.lua.helpers import (
+    FN,
+    assert_pttl,
+    deliver,
+    enqueue_now,
+    entries,
+    make_due,
+    record,
+    redis_ms,
+    success,
+)
 
 PAYLOAD = b'{"name":"ada"}'
 
@@ -155,3 +170,117 @@ async def test_second_enqueue_reuses_the_existing_group(redis: Redis, keys: Keys
         await rdb.enqueue(FN, i, PAYLOAD)
     assert [f["id"] for _, f in await entries(redis, keys.stream(FN))] == ids
     assert len(await redis.xinfo_groups(keys.stream(FN))) == 1
+
+
+# Backlog cap (STREAMFN_MAX_BACKLOG): ARGV[9], checked only for invocations due now.
+
+
+@pytest.fixture
+def capped(redis: Redis, settings: Settings) -> RDB:
+    return RDB(redis, replace(settings, max_backlog=3))
+
+
+async def test_backlog_cap_refuses_at_the_cap_and_writes_nothing(
+    redis: Redis, keys: Keys, capped: RDB
+) -> None:
+    for _ in range(3):
+        assert (await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD)).status == "queued"
+    stream_before = await entries(redis, keys.stream(FN))
+    refused = new_invocation_id(FN)
+
+    with pytest.raises(BacklogFull) as info:
+        await capped.enqueue(FN, refused, PAYLOAD, idempotency_key="k", notify=True)
+
+    assert (info.value.function, info.value.backlog, info.value.cap) == (FN, 3, 3)
+    assert info.value.code is ErrorCode.BACKLOG_FULL
+    assert "STREAMFN_MAX_BACKLOG" in info.value.message
+    assert await entries(redis, keys.stream(FN)) == stream_before
+    assert not await redis.exists(keys.invocation(FN, refused))
+    assert not await redis.exists(keys.idempotency(FN, "k"))  # a retry later is not a duplicate
+    assert await redis.zcard(keys.timers(FN)) == 0
+
+
+async def test_backlog_cap_reply_is_full_with_the_backlog(
+    redis: Redis, keys: Keys, capped: RDB
+) -> None:
+    for _ in range(3):
+        await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD)
+    inv = new_invocation_id(FN)
+    reply = await SCRIPTS.enqueue.run(
+        redis,
+        [keys.stream(FN), keys.timers(FN), keys.invocation(FN, inv)],
+        [inv, PAYLOAD, 0, 0, "0", 0, GROUP, "", 3],
+    )
+    assert reply == [0, b"", b"full", 3]
+
+
+async def test_backlog_counts_running_work_and_frees_when_it_finishes(
+    redis: Redis, keys: Keys, capped: RDB
+) -> None:
+    await enqueue_now(capped, 3)
+    (running,) = await deliver(redis, keys, "r1")  # delivered, not finished: still counted
+    with pytest.raises(BacklogFull):
+        await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD)
+
+    assert await capped.finish_many("r1", [success(running)]) == ["succeeded"]
+
+    assert (await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD)).status == "queued"
+    assert await redis.xlen(keys.stream(FN)) == 3
+
+
+async def test_delayed_and_at_invocations_are_neither_counted_nor_refused(
+    redis: Redis, keys: Keys, capped: RDB
+) -> None:
+    later = await redis_ms(redis) + 3_600_000
+    parked = [await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD, delay_ms=60_000)]
+    parked += [await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD, at_ms=later)]
+    await enqueue_now(capped, 3)  # the two parked ones do not count against the cap
+    parked += [await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD, delay_ms=1_000)]
+
+    assert [p.status for p in parked] == ["scheduled"] * 3
+    assert await redis.zcard(keys.timers(FN)) == 3
+    with pytest.raises(BacklogFull):  # a past `at` is due now: counted
+        await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD, at_ms=later - 7_200_000)
+
+
+async def test_promotion_of_accepted_work_is_never_refused(
+    redis: Redis, keys: Keys, capped: RDB
+) -> None:
+    parked = await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD, delay_ms=60_000)
+    await enqueue_now(capped, 3)
+    await make_due(redis, keys, [parked.id])
+
+    assert (await capped.promote(FN, [parked.id])).promoted == 1
+    assert await redis.xlen(keys.stream(FN)) == 4  # over the cap: it was already accepted
+    assert (await record(redis, keys, parked.id))["status"] == "queued"
+
+
+async def test_duplicate_idempotency_key_is_answered_even_when_full(
+    redis: Redis, keys: Keys, capped: RDB
+) -> None:
+    first = await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD, idempotency_key="k")
+    await enqueue_now(capped, 2)
+    again = await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD, idempotency_key="k")
+    assert (again.id, again.status, again.created) == (first.id, "duplicate", False)
+
+
+async def test_cap_zero_means_no_cap(redis: Redis, keys: Keys, rdb: RDB) -> None:
+    assert rdb.settings.max_backlog == 0
+    await enqueue_now(rdb, 50)
+    assert await redis.xlen(keys.stream(FN)) == 50
+
+
+async def test_enqueue_many_past_the_cap_names_what_it_accepted_and_refused(
+    redis: Redis, keys: Keys, settings: Settings
+) -> None:
+    client = Client(redis, replace(settings, max_backlog=3))
+    await client.enqueue(FN, {"n": 0})
+
+    with pytest.raises(BacklogFull) as info:
+        await client.enqueue_many(FN, [{"n": i} for i in range(1, 6)])
+
+    accepted, refused = info.value.accepted, info.value.refused
+    assert (len(accepted), refused, info.value.backlog) == (2, [2, 3, 4], 3)
+    assert {f["id"] for _, f in await entries(redis, keys.stream(FN))} >= set(accepted)
+    assert [(await record(redis, keys, i))["payload"] for i in accepted] == ['{"n":1}', '{"n":2}']
+    assert await redis.xlen(keys.stream(FN)) == 3

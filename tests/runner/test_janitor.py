@@ -1,0 +1,124 @@
+"""Janitor: gone runners' consumers are deleted from every loaded function's group; a
+consumer holding work, and the runner's own, stay."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from runner.discovery import Discovery
+from runner.groups import ensure_groups
+from runner.janitor import CAP, JITTER, Janitor, cleanup_bound, sweep_interval
+from runner.metrics import Metrics
+from streamfn.client import Client
+from streamfn.keys import GROUP, Keys
+from streamfn.rdb import RDB
+from streamfn.settings import Settings
+from tests.lua.test_reap_consumers import consumers, idle_past
+from tests.runner.conftest import StartRunner, wait_final, wait_for, write_function
+
+NOOP = """
+async def handle(payload, ctx):
+    return 1
+"""
+LIMIT = 0.15  # seconds; the tests wait on Redis's own idle counter, never a sleep
+
+
+def reaped(metrics: Metrics, function: str) -> float:
+    value = metrics.registry.get_sample_value(
+        "streamfn_consumers_reaped_total", {"function": function}
+    )
+    return value or 0.0
+
+
+async def test_one_sweep_covers_every_function_past_the_per_call_cap(
+    settings: Settings, fdir: Path, redis: Redis, keys: Keys
+) -> None:
+    for name in ("alpha", "beta"):
+        write_function(fdir, name, NOOP)
+    use = replace(settings, consumer_idle_limit=LIMIT)
+    discovery = Discovery(use)
+    await discovery.scan()
+    assert set(discovery.functions) == {"alpha", "beta"}
+    await ensure_groups(redis, keys, discovery.functions)
+    gone_alpha = {f"gone-{i}" for i in range(2 * CAP + 5)}
+    async with redis.pipeline(transaction=False) as pipe:
+        for name in [*gone_alpha, "me"]:
+            pipe.xgroup_createconsumer(keys.stream("alpha"), GROUP, name)
+        pipe.xgroup_createconsumer(keys.stream("beta"), GROUP, "gone-beta")
+        await pipe.execute()
+    await redis.xadd(keys.stream("beta"), {"id": "beta.x"})
+    await redis.xreadgroup(GROUP, "holding", {keys.stream("beta"): ">"}, count=1)
+    await idle_past(redis, keys.stream("alpha"), {*gone_alpha, "me"}, int(LIMIT * 1000))
+    await idle_past(redis, keys.stream("beta"), {"gone-beta", "holding"}, int(LIMIT * 1000))
+    metrics = Metrics(discovery.functions.__contains__)
+    janitor = Janitor(RDB(redis, use), use, "me", discovery, metrics)
+
+    assert await janitor.sweep() == len(gone_alpha) + 1
+
+    assert set(await consumers(redis, keys.stream("alpha"))) == {"me"}
+    beta = await consumers(redis, keys.stream("beta"))
+    assert set(beta) == {"holding"} and beta["holding"]["pending"] == 1
+    assert (reaped(metrics, "alpha"), reaped(metrics, "beta")) == (len(gone_alpha), 1)
+    assert (janitor.sweeps, janitor.reaped) == (1, len(gone_alpha) + 1)
+    assert await janitor.sweep() == 0
+
+
+async def test_first_sweep_is_offset_then_intervals_are_jittered(
+    settings: Settings, redis: Redis
+) -> None:
+    use = replace(settings, consumer_idle_limit=10.0)
+    discovery = Discovery(use)  # nothing loaded: sweeps make no Redis call
+    janitor = Janitor(
+        RDB(redis, use), use, "me", discovery, Metrics(lambda _: True), rng=random.Random(7)
+    )
+    interval = sweep_interval(use)
+    assert interval == 5.0
+
+    first = await janitor.tick()
+    later = [await janitor.tick() for _ in range(50)]
+
+    assert 0 <= first <= interval and janitor.sweeps == 50
+    assert all(interval * (1 - JITTER) <= d <= interval * (1 + JITTER) for d in later)
+    assert len(set(later)) > 1
+    # The bound allows for the longest gap between two sweeps.
+    ready = max(use.consumer_idle_limit, use.visibility_timeout + use.claim_interval)
+    assert cleanup_bound(use) >= ready + max(later)
+
+
+async def test_running_runner_reaps_gone_consumers_and_keeps_its_own(
+    settings: Settings,
+    fdir: Path,
+    redis: Redis,
+    keys: Keys,
+    client: Client,
+    start_runner: StartRunner,
+) -> None:
+    write_function(fdir, "work", NOOP)
+    stream = keys.stream("work")
+    # Before any runner: a dead runner's consumer holding an entry, and one holding nothing.
+    await ensure_groups(redis, keys, ["work"])
+    await client.enqueue("work", {})
+    await redis.xreadgroup(GROUP, "holding", {stream: ">"}, count=1)
+    await redis.xgroup_createconsumer(stream, GROUP, "gone")
+    # A long visibility timeout: the held entry is never reclaimed during the test.
+    use = replace(settings, consumer_idle_limit=LIMIT, visibility_timeout=30.0)
+    runner = await start_runner(use)
+    [done] = await wait_final(client, [(await client.enqueue("work", {})).id])
+    assert done.status == "succeeded"
+
+    async def gone() -> bool:
+        return "gone" not in await consumers(redis, stream)
+
+    await wait_for(gone, 10, "the gone consumer to be deleted")
+    # The runner's own consumer is idle past the limit by now; it and the holder stay
+    # through two more sweeps.
+    await idle_past(redis, stream, {runner.consumer, "holding"}, int(LIMIT * 1000))
+    sweeps = runner.parts.janitor.sweeps
+    await wait_for(lambda: runner.parts.janitor.sweeps >= sweeps + 2, 10, "two more sweeps")
+    seen = await consumers(redis, stream)
+    assert set(seen) == {runner.consumer, "holding"}
+    assert seen["holding"]["pending"] == 1

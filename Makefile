@@ -44,7 +44,12 @@ soak: install redis-server
 	$(PY) -m tests.fault.report
 
 # The load benchmarks (bench/README.md): `make bench ARGS="floor --n 10000"`; no ARGS runs all.
+# wrk is the HTTP load generator of http-throughput's wrk phase; without it that phase is skipped.
 bench: install redis-server
+	@command -v wrk >/dev/null || { \
+	  echo "wrk not found; installing Debian's wrk"; \
+	  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 || \
+	  echo "could not install wrk: http-throughput will skip its wrk phase"; }
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	$(PY) -m bench $(ARGS)
 

@@ -13,8 +13,8 @@ from dataclasses import replace
 from aiohttp import web
 
 from gateway.catalog import CatalogCache
-from gateway.errors import error_middleware
 from gateway.metrics import Metrics
+from gateway.middleware import middleware
 from gateway.routes import setup_routes
 from gateway.state import CATALOG, CLIENT, METRICS, REDIS, SCHEDULES, SETTINGS, STOPPING
 from gateway.stream_stats import read_stream_stats
@@ -39,7 +39,7 @@ def create_app(settings: Settings) -> web.Application:
     """The gateway application; Redis is connected when it starts, not here."""
     metrics = Metrics()
     app = web.Application(
-        middlewares=[metrics.middleware(), error_middleware],
+        middlewares=[middleware(metrics)],
         client_max_size=settings.max_body,
     )
     app[SETTINGS] = settings

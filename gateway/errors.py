@@ -1,8 +1,9 @@
 """Every error leaves the gateway as ``{"error": {"code", "message"}}``.
 
 Handlers raise :class:`ApiError`; :func:`error_middleware` turns that, aiohttp's own HTTP
-errors (no route, wrong method, body too large), an unreachable Redis (503) and anything
-unexpected (500, logged, no traceback in the body) into that envelope.
+errors (no route, wrong method, body too large), a full backlog (429 with Retry-After), an
+unreachable Redis (503) and anything unexpected (500, logged, no traceback in the body) into
+that envelope.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.responses import json_response
-from streamfn.errors import ErrorCode, StreamfnError
+from streamfn.errors import BacklogFull, ErrorCode, StreamfnError
 
 log = logging.getLogger("streamfn.gateway")
 
@@ -100,13 +101,21 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Turn every error a handler raises into the JSON envelope (see the module docstring)."""
     try:
         return await handler(request)
-    except StreamfnError as exc:
+    except Exception as exc:
+        return response_for(request, exc)
+
+
+def response_for(request: web.Request, exc: Exception) -> web.StreamResponse:
+    """The JSON envelope answering ``exc``, raised while handling ``request``."""
+    if isinstance(exc, BacklogFull):
+        return backlog_full(exc)
+    if isinstance(exc, StreamfnError):
         return error_response(exc.code, exc.message, **getattr(exc, "extra", {}))
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         return _from_http_exception(request, exc)
-    except RedisError as exc:
+    if isinstance(exc, RedisError):
         if not is_redis_unavailable(exc):
-            log.exception("Redis refused %s %s", request.method, request.path)
+            log.error("Redis refused %s %s", request.method, request.path, exc_info=exc)
             return _internal()
         if _redis_warning.ready():
             log.warning("Redis unavailable: %s: %s", type(exc).__name__, exc)
@@ -116,9 +125,25 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             "retrying an invocation safe)",
             {"Retry-After": "1"},
         )
-    except Exception:
-        log.exception("unexpected error in %s %s", request.method, request.path)
-        return _internal()
+    log.error("unexpected error in %s %s", request.method, request.path, exc_info=exc)
+    return _internal()
+
+
+BACKLOG_RETRY_AFTER_S = 1
+"""Retry-After of a 429: a backlog at its cap drains at the runners' pace, which the gateway
+does not know; a 429 costs one O(1) script call, so asking again each second is cheap."""
+
+
+def backlog_full(exc: BacklogFull) -> web.Response:
+    """The 429 for an invocation the backlog cap refused (nothing was enqueued)."""
+    return error_response(
+        exc.code,
+        exc.message,
+        {"Retry-After": str(BACKLOG_RETRY_AFTER_S)},
+        function=exc.function,
+        backlog=exc.backlog,
+        cap=exc.cap,
+    )
 
 
 def _internal() -> web.Response:

@@ -7,20 +7,16 @@ from the catalog (else ``unknown``), so no client can grow the series without bo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
-from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import generate_latest
 
 from gateway.stream_stats import StreamStat
 from streamfn.waiters import WaiterHub
 
-OUTCOMES = ("queued", "scheduled", "duplicate", "rejected")
+OUTCOMES = ("queued", "scheduled", "duplicate", "backlog_full", "rejected")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_CLIENT_CLOSED = 499  # the client went away before the response (nginx's convention)
 
 
 class Metrics:
@@ -36,7 +32,8 @@ class Metrics:
         )
         self._accepted = Counter(
             "invocations_accepted_total",
-            "POST /invoke outcomes: queued, scheduled, duplicate (Idempotency-Key) or rejected.",
+            "POST /invoke outcomes: queued, scheduled, duplicate (Idempotency-Key), "
+            "backlog_full (429: STREAMFN_MAX_BACKLOG) or rejected.",
             ["function", "outcome"],
             registry=self.registry,
         )
@@ -95,26 +92,3 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""
         return generate_latest(self.registry)
-
-    def middleware(self) -> Middleware:
-        """Counts every response (outermost, so it sees the status errors were mapped to)."""
-
-        @web.middleware
-        async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-            status = 500
-            try:
-                response = await handler(request)
-                status = response.status
-                return response
-            except web.HTTPException as exc:
-                status = exc.status
-                raise
-            except asyncio.CancelledError:
-                status = _CLIENT_CLOSED
-                raise
-            finally:
-                resource = request.match_info.route.resource
-                route = "unmatched" if resource is None else resource.canonical
-                self.request(route, request.method, status)
-
-        return count_requests

@@ -3,7 +3,8 @@
 * isolated (``ISOLATE``, and plain ``def`` handlers under ``STREAMFN_ISOLATE_SYNC``): in the
   function's pool of worker processes (:mod:`runner.pools`); a timeout or a cancel kills the
   worker, so the work really stops;
-* ``async def``: awaited under ``asyncio.timeout``; a timeout or a cancel cancels it;
+* ``async def``: awaited in the job's own task, which the executor cancels at the deadline
+  (:mod:`runner.deadlines`) or on a cancel request;
 * plain ``def`` with isolation off: in a thread pool.  A thread cannot be stopped, so past its
   timeout it keeps its thread (and the runner's slot, see :attr:`Calls.stuck`) until it returns.
 """
@@ -52,7 +53,7 @@ class Calls:
         if fn.isolated:
             return await self._isolated(fn, raw, ctx)
         if fn.is_async:
-            return await self._async(fn, payload, ctx)
+            return await fn.handle(payload, ctx)
         return await self._thread(fn, payload, ctx)
 
     async def _isolated(self, fn: LoadedFunction, raw: bytes, ctx: Context) -> bytes:
@@ -65,16 +66,6 @@ class Calls:
         if not reply.ok:
             raise HandlerFailed(reply.error or {"type": "Error", "message": ""}, reply.mode)
         return reply.result
-
-    async def _async(self, fn: LoadedFunction, payload: Any, ctx: Context) -> Any:
-        deadline = asyncio.timeout(fn.policy.timeout)
-        try:
-            async with deadline:
-                return await fn.handle(payload, ctx)
-        except TimeoutError:
-            if deadline.expired():
-                raise HandlerTimeout from None
-            raise  # the handler's own TimeoutError: an ordinary failure
 
     async def _thread(self, fn: LoadedFunction, payload: Any, ctx: Context) -> Any:
         loop = asyncio.get_running_loop()

@@ -83,7 +83,7 @@ class Worker:
             self.name,
             header["attempt"],
             header["deadline"],
-            logging.LoggerAdapter(self.log, {"invocation_id": inv}),
+            self.log,
         )
         try:
             value = orjson.loads(payload)

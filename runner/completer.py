@@ -14,6 +14,7 @@ import logging
 
 from redis.exceptions import RedisError
 
+from runner import faults
 from runner.jobs import DONE, FINISHED, FLUSHING, Job, Leases
 from runner.loop import Backoff, cancel_and_wait
 from runner.metrics import Metrics
@@ -111,11 +112,14 @@ class Completer:
         except BaseException:  # cancelled: shutdown has flushed what it could already
             self._flushing = 0
             raise
+        if faults.ARMED:
+            faults.point("after_complete")
         self._flushing = 0
         self._backoff.reset()
         self.batches += 1
         retry: list[tuple[Job, Completion]] = []
         stale: list[str] = []
+        counted: dict[tuple[str, str], int] = {}  # one metrics update per kind, not per job
         for (job, completion), outcome in zip(batch, outcomes, strict=True):
             if outcome.startswith("error"):
                 job.tries += 1
@@ -133,7 +137,10 @@ class Completer:
                 stale.append(job.invocation_id)
             job.state = FINISHED
             self.leases.remove(job)
-            self.metrics.outcome(job.function, outcome)
+            kind = (job.function, outcome)
+            counted[kind] = counted.get(kind, 0) + 1
+        for (function, outcome), count in counted.items():
+            self.metrics.outcome(function, outcome, count)
         if stale:  # one line per batch: after a long pause there may be thousands
             log.warning(
                 "%d outcomes arrived after their lease was lost (another runner owns those "

@@ -2,8 +2,9 @@
 
 Three ways to run a handler: isolated ones (``ISOLATE``, and plain ``def`` handlers under
 ``STREAMFN_ISOLATE_SYNC``) in a pool of worker processes that a timeout or a cancel kills
-(:mod:`runner.pools`); other ``async def`` handlers as tasks under ``asyncio.timeout``; other
-plain ``def`` handlers in a thread pool, where a timeout can only stop the waiting.  Outcomes
+(:mod:`runner.pools`); other ``async def`` handlers as tasks, cancelled at their deadline
+(:mod:`runner.deadlines`); other plain ``def`` handlers in a thread pool, where a timeout can
+only stop the waiting.  Outcomes
 go to the completer; nothing here talks to Redis, so an invocation costs no round trip of its
 own.  :meth:`Executor.cancel` stops one running invocation (``DELETE /invocations/{id}``).
 """
@@ -15,8 +16,10 @@ import logging
 import random
 import time
 
+from runner import faults
 from runner.calls import Calls, HandlerFailed, HandlerTimeout
 from runner.completer import Completer
+from runner.deadlines import Deadlines
 from runner.isolation import WorkerCrashed, WorkerStartFailed
 from runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
 from runner.loader import LoadedFunction
@@ -24,7 +27,7 @@ from runner.metrics import Metrics
 from runner.outcomes import MESSAGE_CHARS, error_of, timed_out, unserialisable
 from streamfn import codec
 from streamfn.context import Context, PermanentError
-from streamfn.names import function_of
+from streamfn.names import belongs_to, function_of
 from streamfn.rdb import Completion
 
 log = logging.getLogger("streamfn.runner.executor")
@@ -51,6 +54,8 @@ class Executor:
         self.running = 0
         self.cancelled = 0  # invocations stopped by a cancel request
         self._cancelling: set[Job] = set()
+        self._expired: set[Job] = set()  # in-process async handlers past their timeout
+        self._deadlines = Deadlines(self._time_out)
         self._slot_freed = asyncio.Event()
         self.calls = Calls(concurrency, self._slot_freed.set, log_level)
 
@@ -76,8 +81,17 @@ class Executor:
         job = Job(fn.name, entry_id, fn.cancellable)
         self.leases.add(job)
         self.running += 1
-        job.task = asyncio.get_running_loop().create_task(self._run(job, fn, fields))
+        loop = asyncio.get_running_loop()
+        job.task = loop.create_task(self._run(job, fn, fields))
+        if fn.is_async and not fn.isolated:  # the other two ways time out on their own
+            self._deadlines.watch(job, fn.policy.timeout, loop)
         return job
+
+    def _time_out(self, job: Job) -> None:
+        """A watched handler reached its deadline: stop it (recorded as a timeout)."""
+        if job.state == RUNNING and job.task is not None and job not in self._cancelling:
+            self._expired.add(job)
+            job.task.cancel()
 
     async def _run(self, job: Job, fn: LoadedFunction, fields: dict[bytes, bytes] | None) -> None:
         completion: Completion | None = None
@@ -91,10 +105,14 @@ class Executor:
                 completion = self._cancelled(job, fn, started)
         finally:
             self._cancelling.discard(job)
+            self._expired.discard(job)
+            self._deadlines.forget(job)
             self.running -= 1
             self._slot_freed.set()
         if completion is not None and job.state == RUNNING:
             job.state = DONE
+            if faults.ARMED:
+                faults.point("after_execute")
             self.completer.add(job, completion)
 
     async def _attempt(
@@ -103,7 +121,7 @@ class Executor:
         started = time.perf_counter()
         try:
             invocation_id = fields[b"id"].decode()  # type: ignore[index]
-            if function_of(invocation_id) != fn.name:
+            if not belongs_to(invocation_id, fn.name):
                 raise ValueError(f"invocation id {invocation_id!r} is not one of {fn.name}'s")
             job.invocation_id = invocation_id
             attempt = int(fields.get(b"a", b"1"))  # type: ignore[union-attr]
@@ -116,14 +134,17 @@ class Executor:
             fn.name,
             attempt,
             time.time() + policy.timeout,
-            logging.LoggerAdapter(fn.log, {"invocation_id": invocation_id}),
+            fn.log,
         )
         error: dict[str, str]
         mode = "retry"
         try:
             result = await self.calls.call(fn, fields[b"p"], payload, ctx)  # type: ignore[index]
         except asyncio.CancelledError:
-            raise
+            if job not in self._expired or job in self._cancelling:
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            error = timed_out(policy.timeout, killed=False)
         except HandlerTimeout:
             error = timed_out(policy.timeout, killed=fn.isolated)
         except HandlerFailed as exc:
@@ -247,5 +268,6 @@ class Executor:
 
     def shutdown(self) -> bool:
         """Kill worker processes, release the thread pool; True when a thread still runs."""
+        self._deadlines.close()
         self.calls.shutdown()
         return self.stuck > 0 or self.running > 0

@@ -69,6 +69,12 @@ class Metrics:
             fn,
             registry=r,
         )
+        self.consumers_reaped = Counter(
+            "streamfn_consumers_reaped",
+            "Consumers of gone runners deleted from the group (they held no work)",
+            fn,
+            registry=r,
+        )
         self.stream_depth = Gauge(
             "streamfn_stream_depth", "Entries in the function's stream (XLEN)", fn, registry=r
         )
@@ -111,19 +117,20 @@ class Metrics:
         """One scheduled fire started ``seconds`` after its planned time."""
         self._child("schedule_lateness", function).observe(seconds)
 
-    def outcome(self, function: str, reported: str) -> None:
-        """Count one reported outcome (a finish_many status) and its side counters."""
+    def outcome(self, function: str, reported: str, count: int = 1) -> None:
+        """Count ``count`` reported outcomes (a finish_many status) and their side counters."""
         outcome = _OUTCOME_OF.get(reported)
         if outcome is None:
             return
-        self._child("invocations", function, outcome).inc()
+        self._child("invocations", function, outcome).inc(count)
         if outcome == "retried":
-            self._child("retries", function).inc()
+            self._child("retries", function).inc(count)
         elif outcome == "dead":
-            self._child("dead_letters", function).inc()
+            self._child("dead_letters", function).inc(count)
 
     def count(self, kind: str, function: str, amount: int = 1) -> None:
-        """Bump a per-function counter: "reclaims", "poison" or "reclaim_deleted"."""
+        """Bump a per-function counter: "reclaims", "poison", "reclaim_deleted" or
+        "consumers_reaped"."""
         self._child(kind, function).inc(amount)
 
     def remove_function(self, function: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from runner import faults
 from runner.discovery import Discovery
 from runner.executor import Executor
 from runner.groups import ensure_groups
@@ -127,7 +128,9 @@ class Reader:
             await ensure_groups(self.redis, self.keys, self.discovery.functions)
             self._grouped = True
             return 0
-        free = self.executor.free
+        # At most half the slots per read: the next read is in flight while this batch runs
+        # (and Redis serves it while we execute), instead of runner and Redis taking turns.
+        free = min(self.executor.free, max(1, self.executor.concurrency // 2))
         if free < 1:
             return 0
         n = min(len(streams), free)
@@ -150,6 +153,8 @@ class Reader:
                 self._empty.clear()
             return 0
         self._empty.clear()
+        if faults.ARMED:
+            faults.point("after_read")
         delivered = 0
         submit = self.executor.submit
         for stream, entries in reply:

@@ -34,3 +34,22 @@ def function_of(invocation_id: str) -> str | None:
     """The function an id belongs to, or None when the id is malformed."""
     match = INVOCATION_ID_RE.fullmatch(invocation_id)
     return match.group("fn") if match else None
+
+
+TOKEN_CHARS = 24
+_HEX = "0123456789abcdef"
+
+
+def belongs_to(invocation_id: str, function: str) -> bool:
+    """``function_of(invocation_id) == function`` for a valid ``function``, ~4x cheaper.
+
+    The runner checks every delivered entry's id with it (``function`` is a loaded, hence
+    valid, name): the id must be exactly ``<function>.<24 lower-case hex>``.
+    """
+    cut = len(function) + 1
+    return (
+        len(invocation_id) == cut + TOKEN_CHARS
+        and invocation_id.startswith(function)
+        and invocation_id[cut - 1] == "."
+        and not invocation_id[cut:].strip(_HEX)
+    )

@@ -9,10 +9,12 @@ from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError, ResponseError
 
+from streamfn import resp
+
 Arg = Any  # str | bytes | int | float; Any so mixed argument lists need no casts
+_heads: dict[str, bytes] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,11 @@ class Script:
     source: str
     sha: str
 
+    @property
+    def head(self) -> bytes:
+        """``EVALSHA <sha>`` encoded once, the prefix of every pipelined call."""
+        return _heads.get(self.sha) or _heads.setdefault(self.sha, resp.bulk(("EVALSHA", self.sha)))
+
     async def run(self, redis: Redis, keys: Sequence[str], args: Sequence[Arg]) -> Any:
         """EVALSHA; on NOSCRIPT (script cache flushed, Redis restarted) load it and retry once."""
         try:
@@ -30,10 +37,6 @@ class Script:
         except NoScriptError:
             await redis.script_load(self.source)
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
-
-    def queue(self, pipe: Pipeline, keys: Sequence[str], args: Sequence[Arg]) -> None:
-        """Add an EVALSHA to a pipeline; :func:`run_pipeline` handles NOSCRIPT replies."""
-        pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
 def _is_noscript(value: object) -> bool:
@@ -45,27 +48,29 @@ def _is_noscript(value: object) -> bool:
 async def run_batch(
     redis: Redis, script: Script, calls: Sequence[tuple[Sequence[str], Sequence[Arg]]]
 ) -> list[Any]:
-    """Run many calls of one script in one pipelined round trip.
+    """Run many calls of one script in one pipelined round trip (:mod:`streamfn.resp`).
 
     A NOSCRIPT reply means that call did not run, so those calls alone are retried after the
     script is loaded.  Other errors are returned in place, as exception values.
     """
     if not calls:
         return []
-    async with redis.pipeline(transaction=False) as pipe:
-        for keys, args in calls:
-            script.queue(pipe, keys, args)
-        results: list[Any] = await pipe.execute(raise_on_error=False)
+    results = await _send(redis, script, calls)
     retry = [i for i, r in enumerate(results) if _is_noscript(r)]
     if retry:
         await redis.script_load(script.source)
-        async with redis.pipeline(transaction=False) as pipe:
-            for i in retry:
-                script.queue(pipe, *calls[i])
-            again: list[Any] = await pipe.execute(raise_on_error=False)
+        again = await _send(redis, script, [calls[i] for i in retry])
         for i, value in zip(retry, again, strict=True):
             results[i] = value
     return results
+
+
+async def _send(
+    redis: Redis, script: Script, calls: Sequence[tuple[Sequence[str], Sequence[Arg]]]
+) -> list[Any]:
+    head = script.head
+    payload = b"".join(resp.encode((len(keys), *keys, *args), head, 2) for keys, args in calls)
+    return await resp.execute(redis, payload, len(calls))
 
 
 def _load(name: str) -> Script:
@@ -88,6 +93,7 @@ class ScriptSet:
     extend: Script
     reclaim: Script
     release: Script
+    reap_consumers: Script
     watch: Script
     schedule_upsert: Script
     schedule_delete: Script

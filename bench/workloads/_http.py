@@ -1,19 +1,32 @@
-"""One measured burst of no-op invocations through ``POST /invoke/noop`` (floor, http-throughput).
+"""Measured bursts of no-op invocations through ``POST /invoke/noop`` (floor, http-throughput).
 
-Timeline of one repeat: t0 = first request sent; t1 = last ``202`` read (accept phase); t2 =
-the stream observed empty with nothing pending (every invocation finished: see
-:mod:`bench.observe`).  The runner runs throughout, so accepting and executing overlap.
+:func:`burst`, with the Python load generator: t0 = first request sent; t1 = last ``202`` read
+(accept phase); t2 = the stream observed empty with nothing pending (every invocation finished:
+see :mod:`bench.observe`).  The runner runs throughout, so accepting and executing overlap.
+
+:func:`wrk_phase`, with ``wrk`` (:mod:`bench.wrk`) for a fixed duration instead of a fixed N,
+and :func:`bare_ceiling`, the same ``wrk`` run against :mod:`bench.bare_server`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+import time
+
+from bench import wrk
+from bench.errors import BenchError
 from bench.handlers import NOOP
 from bench.harness import Harness, Namespace
 from bench.http_load import HttpRun
 from bench.observe import Records, read_records, wait_drained
 from bench.procs import Service
+from bench.redis_server import free_port
 from bench.result import Figures
 from bench.stats import latency_figures
+
+WRK_WARMUP_S = 1
 
 
 async def start(h: Harness, ns: Namespace) -> str:
@@ -60,3 +73,78 @@ async def warm(h: Harness, ns: Namespace, url: str, n: int = 200) -> None:
     """Unmeasured invocations: imports, connections and script caches are hot afterwards."""
     await h.post_many(url, n, min(n, h.options.concurrency))
     await wait_drained(ns.redis, ns.stack.keys, NOOP, timeout=60.0)
+
+
+def wrk_seconds(h: Harness) -> int:
+    """How long each measured ``wrk`` run lasts: 5 s, 1 s with ``--quick``."""
+    return 1 if h.options.quick else 5
+
+
+async def wrk_phase(h: Harness, ns: Namespace, url: str) -> Figures:
+    """A 1 s unmeasured wrk run, drain, then ``wrk_seconds`` measured, drain again.
+
+    CPU of the gateway and runners is read from ``/proc`` from the start of the measured run to
+    the stream observed empty, so the runner's share covers executing everything accepted.
+    """
+    await wrk.run(url, h.options.concurrency, WRK_WARMUP_S)
+    await wait_drained(ns.redis, ns.stack.keys, NOOP, timeout=60.0)
+    gateway, runners = ns.stack.gateway, ns.stack.runners
+    g0 = gateway.cpu_seconds() if gateway else 0.0
+    r0 = sum(r.cpu_seconds() for r in runners)
+    res = await wrk.run(url, h.options.concurrency, wrk_seconds(h))
+    await wait_drained(ns.redis, ns.stack.keys, NOOP, timeout=max(60.0, res.ok / 200))
+    g1 = gateway.cpu_seconds() if gateway else 0.0
+    r1 = sum(r.cpu_seconds() for r in runners)
+    answered, accepted = res.requests or None, res.ok or None
+    return {
+        "wrk_requests": res.requests,
+        "wrk_accepted": res.ok,
+        "wrk_non2xx": res.non2xx,
+        "wrk_socket_errors": sum(res.socket_errors.values()),
+        "wrk_duration_s": res.duration_s,
+        "wrk_accepted_per_s": res.ok_per_s,
+        "wrk_http_p50_ms": res.p50_ms,
+        "wrk_http_p99_ms": res.p99_ms,
+        "wrk_client_cpu_us_per_req": res.client_cpu_s / answered * 1e6 if answered else None,
+        "wrk_gateway_cpu_us_per_req": (g1 - g0) / answered * 1e6 if answered else None,
+        "wrk_runner_cpu_us_per_inv": (r1 - r0) / accepted * 1e6 if accepted else None,
+    }
+
+
+async def bare_ceiling(h: Harness) -> Figures:
+    """``wrk`` (same settings as :func:`wrk_phase`) against a bare aiohttp server, no Redis."""
+    port = free_port()
+    args = [sys.executable, "-m", "bench.bare_server", str(port)]
+    server = Service("bare-aiohttp", args, dict(os.environ), h.logs)
+    try:
+        await _await_listening(server, port)
+        url = f"http://127.0.0.1:{port}/invoke/{NOOP}"
+        await wrk.run(url, h.options.concurrency, WRK_WARMUP_S)
+        res = await wrk.run(url, h.options.concurrency, wrk_seconds(h))
+    finally:
+        await asyncio.to_thread(server.stop)
+    return {
+        "bare_aiohttp_per_s": res.ok_per_s,
+        "bare_aiohttp_p50_ms": res.p50_ms,
+        "bare_aiohttp_p99_ms": res.p99_ms,
+        "bare_aiohttp_non2xx": res.non2xx,
+        "bare_aiohttp_client_cpu_us_per_req": (
+            res.client_cpu_s / res.requests * 1e6 if res.requests else None
+        ),
+    }
+
+
+async def _await_listening(server: Service, port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise BenchError(f"bench.bare_server exited at start; its log:\n{server.log_tail()}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise BenchError(f"bench.bare_server did not listen on port {port} within {timeout:.0f}s")

@@ -7,6 +7,7 @@ It asserts that the bench completes and writes its JSON, never how fast anything
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKLOADS = ("floor", "client-throughput", "drain")
+WORKLOADS = ("floor", "http-throughput", "client-throughput", "drain")
 
 pytestmark = [
     pytest.mark.e2e,
@@ -64,3 +65,13 @@ def test_quick_bench_completes_and_writes_json(tmp_path: Path) -> None:
     for figure in ("total_s", "completed_per_s", "accepted_per_s", "http_p99_ms"):
         assert floor[figure]["median"] is not None
     assert doc["workloads"]["drain"]["summary"]["runner_cpu_us_per_inv"]["median"] is not None
+    http = doc["workloads"]["http-throughput"]
+    (target,) = http["checks"]
+    if shutil.which("wrk"):
+        for figure in ("wrk_accepted_per_s", "wrk_http_p99_ms", "bare_aiohttp_per_s"):
+            assert http["summary"][figure]["median"] is not None, figure
+        assert http["repeats"][0]["wrk_accepted"] > 0
+        assert "wrk, 64 connections" in target["detail"]
+    else:
+        assert any("wrk is not installed" in note for note in http["notes"])
+        assert "Python client" in target["detail"]

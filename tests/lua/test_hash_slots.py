@@ -6,40 +6,23 @@ scenario drives every script once; each call's keys must share the function's sl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import fields
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.crc import key_slot
 
 from streamfn.keys import Keys
 from streamfn.names import new_invocation_id
 from streamfn.rdb import RDB, Completion
-from streamfn.scripts import SCRIPTS, Script
+from streamfn.scripts import SCRIPTS
 from tests.lua.helpers import FN, deliver, enqueue_now, make_due, success
-
-Calls = list[tuple[str, list[str]]]
+from tests.support.script_spy import Calls, record_script_calls
 
 
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> Calls:
-    calls: Calls = []
-    run, queue = Script.run, Script.queue
-
-    async def spy_run(self: Script, redis: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        calls.append((self.name, list(keys)))
-        return await run(self, redis, keys, args)
-
-    def spy_queue(self: Script, pipe: Pipeline, keys: Sequence[str], args: Sequence[Any]) -> None:
-        calls.append((self.name, list(keys)))
-        queue(self, pipe, keys, args)
-
-    monkeypatch.setattr(Script, "run", spy_run)
-    monkeypatch.setattr(Script, "queue", spy_queue)
-    return calls
+    return record_script_calls(monkeypatch)
 
 
 async def drive_every_script(redis: Redis, keys: Keys, rdb: RDB) -> None:
@@ -52,6 +35,7 @@ async def drive_every_script(redis: Redis, keys: Keys, rdb: RDB) -> None:
     a, b, c, d = await deliver(redis, keys, "r1", count=4)
     await rdb.extend(FN, "r1", [a.entry_id, b.entry_id])
     await rdb.reclaim(FN, "r2", 0)
+    await rdb.reap_consumers(FN, "r2", 0)
     await rdb.release(FN, "r2", a.entry_id, a.invocation_id)
     dead = Completion(FN, c.entry_id, c.invocation_id, 1, error={"type": "E"}, mode="dead")
     await rdb.finish_many("r2", [success(b), dead])

@@ -107,6 +107,30 @@ def handle(payload, ctx):
     assert runner.parts.executor.stuck == 0
 
 
+async def test_a_handlers_own_timeout_error_is_an_ordinary_failure(
+    fdir: Path, client: Client, start_runner: StartRunner
+) -> None:
+    write_function(
+        fdir,
+        "own_timeout",
+        """
+import asyncio
+TIMEOUT = 5
+RETRIES = 0
+async def handle(payload, ctx):
+    async with asyncio.timeout(0.01):
+        await asyncio.sleep(1)
+""",
+    )
+    await start_runner()
+    queued = await client.enqueue("own_timeout")
+    (inv,) = await wait_final(client, [queued.id])
+    assert inv.status == "dead"
+    assert inv.error["type"] == "TimeoutError"
+    assert not inv.error["message"].startswith("timed out after"), "not the runner's timeout"
+    assert "asyncio.timeout(0.01)" in inv.error["traceback"]
+
+
 async def test_permanent_error_goes_straight_to_dead_letters(
     fdir: Path, client: Client, start_runner: StartRunner
 ) -> None:

@@ -6,41 +6,24 @@ every ``schedule_*`` script; each call's keys must share the function's slot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import fields
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.crc import key_slot
 
 from streamfn.keys import Keys
 from streamfn.schedules.definition import parse_definition
 from streamfn.schedules.scheduler import Scheduler
 from streamfn.schedules.store import ScheduleStore
-from streamfn.scripts import SCRIPTS, Script
+from streamfn.scripts import SCRIPTS
 from tests.schedules.helpers import redis_ms
-
-Calls = list[tuple[str, list[str]]]
+from tests.support.script_spy import Calls, record_script_calls
 
 
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> Calls:
-    calls: Calls = []
-    run, queue = Script.run, Script.queue
-
-    async def spy_run(self: Script, redis: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        calls.append((self.name, list(keys)))
-        return await run(self, redis, keys, args)
-
-    def spy_queue(self: Script, pipe: Pipeline, keys: Sequence[str], args: Sequence[Any]) -> None:
-        calls.append((self.name, list(keys)))
-        queue(self, pipe, keys, args)
-
-    monkeypatch.setattr(Script, "run", spy_run)
-    monkeypatch.setattr(Script, "queue", spy_queue)
-    return calls
+    return record_script_calls(monkeypatch)
 
 
 @pytest.mark.parametrize("fn", ["echo", "report_2"])

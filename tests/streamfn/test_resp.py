@@ -1,0 +1,67 @@
+"""streamfn.resp: the bytes it sends equal redis-py's, and replies come back in order."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+
+from streamfn import resp
+from streamfn.keys import Keys
+
+
+def test_encode_matches_redis_py() -> None:
+    args = ["EVALSHA", "ab" * 20, 2, "{ns:f}:stream", "ké", b"\x00\xffraw", 0, -17, 1.5, ""]
+    expected = b"".join(Connection().pack_command(*args))
+    assert resp.encode(args) == expected
+
+
+def test_encode_refuses_what_redis_cannot_hold() -> None:
+    with pytest.raises(TypeError, match="cannot send NoneType"):
+        resp.encode(["SET", "k", None])
+
+
+async def test_replies_in_order_with_errors_in_place(redis: Redis, keys: Keys) -> None:
+    key = keys.stream("resp")
+    commands = [("SET", key, "v"), ("GET", key), ("HGET", key, "f"), ("EVALSHA", "0" * 40, 0)]
+    commands += [("ECHO", str(i)) for i in range(500)]
+    payload, count = resp.encode_all(commands)
+    try:
+        replies = await resp.execute(redis, payload, count)
+    finally:
+        await redis.delete(key)
+    assert replies[:2] == [b"OK", b"v"]
+    assert isinstance(replies[2], ResponseError) and "WRONGTYPE" in str(replies[2])
+    assert isinstance(replies[3], NoScriptError)
+    assert replies[4:] == [str(i).encode() for i in range(500)]
+
+
+async def test_fast_reply_path_is_found(redis: Redis) -> None:
+    """If a redis-py upgrade hides the hiredis reader, this fails rather than going slow."""
+    conn = await redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
+    try:
+        assert resp.buffered_reader(conn) is not None
+    finally:
+        await redis.connection_pool.release(conn)
+
+
+async def test_connection_error_is_raised_and_the_pool_recovers(redis: Redis) -> None:
+    own, _ = resp.encode_all([("CLIENT", "ID")])
+    (client_id,) = await resp.execute(redis, own, 1)
+    # The connection kills itself: Redis answers the kill, then closes before the PING.
+    payload, count = resp.encode_all(
+        [("CLIENT", "KILL", "ID", str(client_id), "SKIPME", "no"), ("PING",)]
+    )
+    with pytest.raises(RedisConnectionError):
+        await resp.execute(redis, payload, count)
+    ping, _ = resp.encode_all([("PING",)])
+    assert await resp.execute(redis, ping, 1) == [b"PONG"]
+
+
+def test_a_pre_encoded_head_is_the_same_command() -> None:
+    head = resp.bulk(("EVALSHA", "ab" * 20))
+    assert resp.encode((2, "k1", "k2", 7), head, 2) == resp.encode(
+        ("EVALSHA", "ab" * 20, 2, "k1", "k2", 7)
+    )

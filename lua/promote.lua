@@ -1,8 +1,9 @@
 --[[ promote: move due invocations from the timer wheel into the stream, exactly once each.
 
 The caller reads candidate ids first (ZRANGE timers 0 N-1: the earliest N) and passes each with
-its record key.  Only ids still in the wheel and due by Redis TIME move; ZREM's reply decides, so
-any number of concurrent promoters promote each id once.  A bounded batch per call.
+its record key.  Only ids still in the wheel and due by Redis TIME move, and each is removed
+from the wheel in the same script, so any number of concurrent promoters promote each id once.
+A bounded batch per call.
 
 KEYS[1]      {ns:fn}:timers     zset    timer wheel: id -> due ms
 KEYS[2]      {ns:fn}:stream     stream  where due work goes (group created if missing)
@@ -21,12 +22,29 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local promoted, orphaned = 0, 0
 local group_checked = false
 
+-- One ZMSCORE for every candidate's due check (a ZSCORE each cost as much as the rest of a
+-- promotion) and one variadic ZREM at the end.
+local ids = {}
+for i = 2, #ARGV do
+  ids[#ids + 1] = ARGV[i]
+end
+local due = {}
+if #ids > 0 then
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids))
+  for i = 1, #ids do
+    if scores[i] and tonumber(scores[i]) <= now then
+      due[ids[i]] = true
+    end
+  end
+end
+
+local moved = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
-  local record = KEYS[i + 1]
-  local due = redis.call('ZSCORE', KEYS[1], id)
-  if due and tonumber(due) <= now then
-    redis.call('ZREM', KEYS[1], id)
+  if due[id] then
+    due[id] = nil -- an id passed twice moves once
+    moved[#moved + 1] = id
+    local record = KEYS[i + 1]
     local fields = redis.call('HMGET', record, 'payload', 'attempt', 'status')
     if fields[1] and fields[3] == 'scheduled' then
       if not group_checked then
@@ -43,6 +61,9 @@ for i = 2, #ARGV do
       orphaned = orphaned + 1
     end
   end
+end
+if #moved > 0 then
+  redis.call('ZREM', KEYS[1], unpack(moved))
 end
 
 local next_in = -1

@@ -72,6 +72,22 @@ async def test_streams_take_turns_when_slots_are_scarce(
     assert set(order[:3]) == {"aa", "bb", "cc"}, order
 
 
+async def test_reads_over_resp2_and_resp3(
+    fdir: Path, client: Client, settings: Settings, start_runner: StartRunner, tmp_path: Path
+) -> None:
+    """XREADGROUP's reply is a map under RESP3 and a list of pairs under RESP2: both work."""
+    log = tmp_path / "runs.log"
+    write_function(fdir, "work", recorder(log, SLEEPY))
+    for protocol in (2, 3):
+        use = replace(settings, redis_url=f"{settings.redis_url}?protocol={protocol}")
+        runner = await start_runner(use, concurrency=4)
+        kwargs = runner.parts.reader.redis.connection_pool.connection_kwargs
+        assert int(kwargs["protocol"]) == protocol
+        ids = await client.enqueue_many("work", [{"seconds": 0}] * 3)
+        assert [i.status for i in await wait_final(client, ids, 5)] == ["succeeded"] * 3
+        await runner.shutdown()
+
+
 async def test_lost_consumer_group_is_recreated(
     fdir: Path, client: Client, redis: Redis, keys: Keys, start_runner: StartRunner
 ) -> None:

@@ -14,6 +14,7 @@ from streamfn.keys import Keys
 
 def test_encode_matches_redis_py() -> None:
     args = ["EVALSHA", "ab" * 20, 2, "{ns:f}:stream", "ké", b"\x00\xffraw", 0, -17, 1.5, ""]
+    args += [63, 64, 10**12, "x" * 511, "y" * 512, b"z" * 70_000, bytearray(b"ba")]
     expected = b"".join(Connection().pack_command(*args))
     assert resp.encode(args) == expected
 

@@ -11,10 +11,13 @@ from typing import Any
 
 from bench.result import WorkloadResult
 
-# Our own workloads' rates, charted when no peers result exists.
+# Our own workloads' rates, charted when no peers result exists; a rate absent from the
+# results (wrk not installed, workload not run) is left out.
 _OWN_RATES = (
     ("floor", "completed_per_s", "floor: HTTP, completed/s"),
     ("http-throughput", "accepted_per_s", "HTTP accepted/s"),
+    ("http-throughput", "wrk_accepted_per_s", "HTTP accepted/s (wrk)"),
+    ("http-throughput", "bare_aiohttp_per_s", "ceiling: bare aiohttp, no Redis (wrk)"),
     ("client-throughput", "enqueued_per_s", "client enqueued/s"),
     ("drain", "drain_per_s", "runner drain/s"),
 )
@@ -63,7 +66,11 @@ def _throughput(plt: Any, results: list[WorkloadResult], path: Path) -> bool:
     width = 0.8 / len(series)
     for k, (name, values) in enumerate(series):
         xs = [i + k * width for i in range(len(labels))]
-        ax.bar(xs, values, width, label=name)
+        bars = ax.bar(xs, values, width, label=name)
+        for bar, label in zip(bars, labels, strict=True):
+            if label.startswith("ceiling"):  # not streamfn's rate: what HTTP alone allows
+                bar.set_hatch("//")
+                bar.set_alpha(0.5)
     ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(labels))])
     ax.set_xticklabels(labels, fontsize=8, rotation=20, ha="right")
     ax.set_ylabel("per second (median of repeats)")

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from runner.jobs import RUNNING, Job
-from streamfn.keys import GROUP
 from streamfn.rdb import RDB
 
 PEEK_MIN = 100  # rows read per look, at least: enough to see past a run of last chances
@@ -77,13 +75,8 @@ class LastChances:
 
     async def next_claim(self, function: str, cursor: str, free: int) -> tuple[str, int]:
         """Where the next claim from ``cursor`` starts and how many it takes (0: stop here)."""
-        raw: Any = await self.rdb.redis.xpending_range(
-            self.rdb.keys.stream(function),
-            GROUP,
-            min=cursor,
-            max="+",
-            count=max(free, PEEK_MIN),
-            idle=self.min_idle_ms,
+        pending = await self.rdb.idle_pending(
+            function, self.min_idle_ms, start=cursor, count=max(free, PEEK_MIN)
         )
-        rows = [Idle(r["message_id"].decode(), int(r["times_delivered"])) for r in raw]
+        rows = [Idle(entry_id, deliveries) for entry_id, deliveries in pending]
         return plan(rows, free, self.max_deliveries, self.busy)

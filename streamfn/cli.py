@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="enqueue one invocation via Redis (no HTTP) and print it",
         description="Enqueue FN with a JSON payload directly in Redis and print the invocation. "
         "Exit code: 0 succeeded/queued/scheduled, 1 failed/dead/cancelled, "
-        "3 the wait timed out or Redis is unreachable, 2 bad arguments.",
+        "3 the wait timed out or Redis is unreachable, 2 bad arguments, "
+        "75 refused by the backlog cap (STREAMFN_MAX_BACKLOG; retry later).",
     )
     invoke.add_argument("function", metavar="FN", help="function name, e.g. echo")
     invoke.add_argument(

@@ -2,7 +2,8 @@
 
 No HTTP: it uses :class:`streamfn.client.Client`, so it works without a gateway running.
 Exit codes: 0 succeeded / queued / scheduled / running, 1 failed / dead / cancelled,
-3 the wait timed out or Redis could not be reached.
+3 the wait timed out or Redis could not be reached, 75 refused by the backlog cap
+(``STREAMFN_MAX_BACKLOG``; nothing was written, retry later).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from streamfn.client import Client
 from streamfn.connection import make_redis
+from streamfn.errors import BacklogFull
 from streamfn.invocations import Invocation
 from streamfn.localredis import redact
 from streamfn.rdb import Enqueued
@@ -24,6 +26,7 @@ from streamfn.settings import Settings
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNAVAILABLE = 3  # also: the wait timed out
+EXIT_BACKLOG_FULL = 75  # sysexits.h EX_TEMPFAIL: a temporary refusal, worth retrying later
 UNSUCCESSFUL = frozenset({"failed", "dead", "cancelled"})
 
 
@@ -61,6 +64,9 @@ async def invoke(
             file=err,
         )
         return EXIT_UNAVAILABLE
+    except BacklogFull as exc:
+        print(f"streamfn: {exc.message}", file=err)
+        return EXIT_BACKLOG_FULL
     finally:
         await client.close()
         await redis.aclose()

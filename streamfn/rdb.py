@@ -20,7 +20,9 @@ from streamfn.names import function_of
 from streamfn.scripts import SCRIPTS, run_batch
 from streamfn.settings import Settings
 
-COMPLETE_CHUNK = 200
+COMPLETE_CHUNK = 100
+"""Successes per complete.lua call: ~8 µs of Redis time each, so a call holds Redis ~1 ms and
+other clients' commands wait no longer than that (the chunks still share one round trip)."""
 """Successes completed per complete.lua call: bounds one script's run time."""
 
 
@@ -294,6 +296,19 @@ class RDB:
             self.redis, [self.keys.stream(function)], [GROUP, consumer, idle_limit_ms, cap]
         )
         return int(deleted)
+
+    async def idle_pending(
+        self, function: str, min_idle_ms: int, start: str = "-", count: int = 100
+    ) -> list[tuple[str, int]]:
+        """``(entry id, deliveries)`` of pending entries idle ``min_idle_ms`` or more.
+
+        From ``start`` (inclusive) in stream order, at most ``count``.  A plain read (XPENDING
+        with IDLE), no script: it changes nothing, so it needs no atomicity.
+        """
+        raw: Any = await self.redis.xpending_range(
+            self.keys.stream(function), GROUP, min=start, max="+", count=count, idle=min_idle_ms
+        )
+        return [(_s(r["message_id"]), int(r["times_delivered"])) for r in raw]
 
     async def watch(self, invocation_id: str) -> str | None:
         """Ask for a PUBLISH on finish; returns the current stored status (None: unknown id)."""

@@ -17,8 +17,9 @@ DOC = ROOT / "docs" / "reliability.md"
 COPY = ROOT / "docs" / "reliability.json"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
 ORDER = [
-    "R1", "R2", "R3", "R7", "cancel", "D1", "D2", "D4", "D-noscript", "D7", "D8",
-    "M1", "M2", "G1", "G2", "G3", "G-properties", "G-schemathesis",
+    "R1", "R2", "R3", "R4", "R4-no-heartbeat", "R7", "cancel", "R9", "R10",
+    "D1", "D2", "D4", "D-noscript", "D7", "D8",
+    "M1", "M2", "M3", "M4", "G1", "G2", "G3", "G-properties", "G-schemathesis",
 ]  # fmt: skip
 MAIN = ("lost", "duplicates", "recovery_s")
 
@@ -26,6 +27,8 @@ MAIN = ("lost", "duplicates", "recovery_s")
 def _cell(value: Any) -> str:
     if value is None:
         return "n/a"
+    if value in ({}, []):
+        return "none"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items())
     if isinstance(value, list):

@@ -82,6 +82,30 @@ async def test_invoke_wait_times_out_with_exit_3(
     assert "still queued" in err
 
 
+async def test_invoke_refused_by_the_backlog_cap_exits_75_and_writes_nothing(
+    cli_env: Settings,
+    redis: Redis,
+    keys: Keys,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("STREAMFN_MAX_BACKLOG", "2")
+    for n in range(2):
+        assert await run_cli("invoke", "echo", str(n)) == 0
+    capsys.readouterr()
+    assert await run_cli("invoke", "echo", "3") == 75
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert "'echo' has 2 invocations" in err
+    assert "cap is 2" in err
+    assert "retry later" in err
+    assert "Traceback" not in err
+    assert await redis.xlen(keys.stream("echo")) == 2
+    records = [k async for k in redis.scan_iter(match=keys.invocation("echo", "*"))]
+    assert len(records) == 2
+
+
 async def _act_as_runner(redis: Redis, settings: Settings, **outcome: Any) -> str:
     """Take the next echo entry from the stream and report ``outcome`` through the Lua scripts."""
     keys = Keys(settings.namespace)

@@ -19,20 +19,50 @@ then 4 per item i, from ARGV[5 + 4(i-1)]:
 
 Returns  array of n integers: 1 completed, 0 stale (the entry is not pending for this
          consumer: lease lost, or already finished)
+Errors   "ERR streamfn: invalid stream entry id ..." (nothing written)
 ]]
 local group, consumer, ttl, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = #KEYS - 1
 local out = {}
 
-for i = 1, #KEYS - 1 do
+-- Ownership of the whole batch in one read of this consumer's own pending list, between the
+-- lowest and highest entry id of the batch (one XPENDING per item was a tenth of the cost).
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local lo, hi, lo_ms, lo_seq, hi_ms, hi_seq
+for i = 1, n do
+  local entry = ARGV[5 + 4 * (i - 1)]
+  local ms, seq = parse(entry)
+  if not ms then
+    return redis.error_reply('ERR streamfn: invalid stream entry id ' .. entry)
+  end
+  if not lo or ms < lo_ms or (ms == lo_ms and seq < lo_seq) then
+    lo, lo_ms, lo_seq = entry, ms, seq
+  end
+  if not hi or ms > hi_ms or (ms == hi_ms and seq > hi_seq) then
+    hi, hi_ms, hi_seq = entry, ms, seq
+  end
+end
+local owned = {}
+if n > 0 then
+  -- COUNT only bounds the reply: a consumer's pending list is its runner's leases.
+  for _, p in ipairs(redis.call('XPENDING', KEYS[1], group, lo, hi, 1000000, consumer)) do
+    owned[p[1]] = true
+  end
+end
+
+for i = 1, n do
   local base = 5 + 4 * (i - 1)
   local entry, id = ARGV[base], ARGV[base + 1]
   local record = KEYS[1 + i]
-  local pending = redis.call('XPENDING', KEYS[1], group, entry, entry, 1)
-  if #pending == 0 or pending[1][2] ~= consumer then
+  if not owned[entry] then
     out[i] = 0
   else
+    owned[entry] = nil -- an entry listed twice completes once
     redis.call('HSET', record, 'status', 'succeeded', 'result', ARGV[base + 2], 'finished', now,
       'duration_ms', ARGV[base + 3])
     redis.call('HDEL', record, 'error')

@@ -139,3 +139,40 @@ async def test_one_call_completes_a_batch_item_by_item(redis: Redis, keys: Keys,
     assert (await record(redis, keys, b.invocation_id))["status"] == "queued"
     assert (await record(redis, keys, c.invocation_id))["result"] == "3"
     assert await redis.xlen(keys.stream(FN)) == 1  # only b's entry is left
+
+
+async def test_batch_order_and_id_width_do_not_matter(redis: Redis, keys: Keys) -> None:
+    """Ownership is read once for the batch's id range: ids compare as numbers, in any order."""
+    stream = keys.stream(FN)
+    await redis.xgroup_create(stream, GROUP, "0", mkstream=True)
+    for entry in ("9-5", "10-0", "10-1"):
+        await redis.xadd(stream, {"id": entry}, id=entry)
+    await redis.xreadgroup(GROUP, "r1", {stream: ">"})
+    await redis.xclaim(stream, GROUP, "r2", 0, ["10-0"])
+    items = [("10-1", "a"), ("9-5", "b"), ("10-0", "c")]
+    records = [keys.invocation(FN, f"{FN}.{name}") for _, name in items]
+    args: list[object] = [GROUP, "r1", 60_000, keys.done_channel]
+    for entry, name in items:
+        args += [entry, f"{FN}.{name}", b"1", 1]
+    out = await SCRIPTS.complete.run(redis, [stream, *records], args)
+    assert out == [1, 1, 0]  # 10-0 belongs to r2 now
+    assert [p["entry"] for p in await pending(redis, stream)] == ["10-0"]
+
+
+async def test_an_invalid_entry_id_is_refused_before_any_write(redis: Redis, keys: Keys) -> None:
+    stream = keys.stream(FN)
+    await redis.xgroup_create(stream, GROUP, "0", mkstream=True)
+    added: bytes = await redis.xadd(stream, {"id": "x"})  # type: ignore[assignment]
+    entry = added.decode()
+    await redis.xreadgroup(GROUP, "r1", {stream: ">"})
+    good, bad = keys.invocation(FN, f"{FN}.good"), keys.invocation(FN, f"{FN}.bad")
+    args = [GROUP, "r1", 60_000, keys.done_channel, entry, f"{FN}.good", b"1", 1]
+    args += ["not-an-id", f"{FN}.bad", b"1", 1]
+    try:
+        await SCRIPTS.complete.run(redis, [stream, good, bad], args)
+    except Exception as exc:
+        assert "invalid stream entry id" in str(exc)
+    else:
+        raise AssertionError("an invalid entry id must be refused")
+    assert await redis.exists(good, bad) == 0
+    assert len(await pending(redis, stream)) == 1

@@ -1,6 +1,7 @@
 """Announcer: keep this runner's registry report fresh, and withdraw it on clean shutdown.
 
-The report (loaded functions with their policy, load errors by file) is what gateways and the
+The report (loaded functions with their policy; errors by file: import errors, and refused
+``SCHEDULE`` declarations passed in as ``extra_errors``) is what gateways and the
 CLI read to know what is invokable.  It is refreshed every heartbeat interval with a TTL of
 three intervals (at least 5 s), so a dead runner's report vanishes on its own, and re-published
 at once after any discovery change.  Consumer groups of newly loaded functions are created
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Mapping
 
 from redis.asyncio import Redis
 
@@ -41,8 +43,10 @@ class Announcer(Loop):
         interval: float,
         concurrency: int,
         host: str,
+        extra_errors: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         super().__init__(interval)
+        self.extra_errors = extra_errors
         self.redis = redis
         self.keys = keys
         self.discovery = discovery
@@ -58,7 +62,7 @@ class Announcer(Loop):
         return RunnerReport(
             runner_id=self.runner_id,
             functions={name: fn.to_report() for name, fn in sorted(d.functions.items())},
-            errors=dict(sorted(d.errors.items())),
+            errors=dict(sorted({**self.extra_errors(), **d.errors}.items())),
             host=self.host,
             pid=os.getpid(),
             concurrency=self.concurrency,

@@ -76,6 +76,7 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
     metrics.in_flight.set_function(lambda: executor.running)
     clock = RedisClock(redis)
     executor.lateness = ScheduleLateness(clock, metrics)
+    scheduling = Scheduling(redis, keys, discovery)
     return Parts(
         redis=redis,
         reader_redis=reader_redis,
@@ -94,10 +95,11 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
             interval=s.heartbeat_interval,
             concurrency=concurrency,
             host=socket.gethostname(),
+            extra_errors=lambda: scheduling.declared.errors,
         ),
         clock=clock,
         promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
-        scheduling=Scheduling(redis, keys, discovery),
+        scheduling=scheduling,
         gauges=StreamGauges(redis, keys, discovery, clock, metrics),
         reader=Reader(
             reader_redis,

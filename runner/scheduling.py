@@ -73,6 +73,9 @@ class DeclaredSync(Loop):
         # function -> module name of the version last synced ("" = sync again).  A function
         # stays here while its file fails to import, so deleting the file later still counts.
         self.synced: dict[str, str] = {}
+        # "<function>.py" -> why its SCHEDULE was refused; the announcer reports these under
+        # ``errors`` (GET /functions) next to import errors, while the function itself serves.
+        self.errors: dict[str, str] = {}
         self._last_full = time.monotonic()
 
     async def tick(self) -> None:
@@ -92,6 +95,7 @@ class DeclaredSync(Loop):
                 continue  # fails to import: the last good version stays
             removed = await remove_declared(self.store, name)
             del self.synced[name]
+            self.errors.pop(f"{name}.py", None)
             if removed:
                 log.info("%s.py is gone: removed its schedules %s", name, ", ".join(removed))
 
@@ -100,7 +104,9 @@ class DeclaredSync(Loop):
             report = await sync_declared(self.store, name, declared_schedule(fn))
         except ScheduleError as exc:
             log.error("%s; its previous schedules (if any) stay in force", exc)
+            self.errors[f"{name}.py"] = f"{exc}; its previous schedules (if any) stay in force"
         else:
+            self.errors.pop(f"{name}.py", None)
             changed = report.created + report.updated + report.deleted
             if changed:
                 log.info(

@@ -18,6 +18,7 @@ from runner.lateness import ScheduleLateness
 from runner.metrics import Metrics
 from runner.scheduling import DeclaredSync
 from streamfn.keys import Keys
+from streamfn.registry import read_catalog
 from streamfn.schedules import ScheduleStore, parse_definition
 from streamfn.settings import Settings
 from tests.runner.conftest import StartRunner, lines, recorder, wait_for, write_function
@@ -101,7 +102,12 @@ async def test_lateness_is_start_minus_planned_for_first_attempts_only(redis: Re
 
 @pytest.mark.timeout(30)
 async def test_declared_schedules_follow_their_file(
-    fdir: Path, store: ScheduleStore, start_runner: StartRunner, caplog: pytest.LogCaptureFixture
+    fdir: Path,
+    store: ScheduleStore,
+    start_runner: StartRunner,
+    caplog: pytest.LogCaptureFixture,
+    redis: Redis,
+    keys: Keys,
 ) -> None:
     await start_runner()
     write_function(fdir, "report", declaring("0 3 * * *"))
@@ -132,10 +138,22 @@ async def test_declared_schedules_follow_their_file(
         await wait_for(lambda: "report.py SCHEDULE" in caplog.text, 2, "the error logged")
     assert "not valid" in caplog.text
     assert await ids_of(store, "report") == ["file.report.nightly", "file.report.poll"]
+    # ... and shown in GET /functions under errors, while the function itself still serves.
+    await wait_for(lambda: _reported_error(redis, keys, "report.py"), 5, "the error reported")
+    catalog = await read_catalog(redis, keys)
+    assert "report" in catalog.functions
+    assert "not valid" in catalog.errors["report.py"]
 
     (fdir / "report.py").unlink()
     took = await wait_for(lambda: _ids(store, "report", []), 2, "the schedules removed")
     assert took < 2
+    await wait_for(
+        lambda: _reported_error(redis, keys, "report.py", present=False), 5, "the error withdrawn"
+    )
+
+
+async def _reported_error(redis: Redis, keys: Keys, file: str, *, present: bool = True) -> bool:
+    return (file in (await read_catalog(redis, keys)).errors) == present
 
 
 async def _has(store: ScheduleStore, sid: str, expr: str) -> bool:

@@ -16,3 +16,8 @@ def dumps(value: Any) -> bytes:
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     return orjson.loads(data)
+
+
+def text(value: Any) -> str:
+    """A Redis reply value as text (bytes are UTF-8)."""
+    return value.decode() if isinstance(value, bytes) else str(value)

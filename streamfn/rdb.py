@@ -12,22 +12,16 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from streamfn import codec
+from streamfn import codec, outcomes
 from streamfn.batching import ScriptBatcher
 from streamfn.errors import BacklogFull
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
-from streamfn.scripts import SCRIPTS, run_batch
+from streamfn.outcomes import Completion
+from streamfn.scripts import SCRIPTS
 from streamfn.settings import Settings
 
-COMPLETE_CHUNK = 100
-"""Successes per complete.lua call: ~8 µs of Redis time each, so a call holds Redis ~1 ms and
-other clients' commands wait no longer than that (the chunks still share one round trip)."""
-"""Successes completed per complete.lua call: bounds one script's run time."""
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+__all__ = ["RDB", "Claimed", "Completion", "Enqueued", "Promoted", "Reclaimed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,26 +37,6 @@ class Promoted:
     promoted: int
     orphaned: int
     next_in_ms: int  # -1: no timer left
-
-
-@dataclass(slots=True)  # not frozen: a frozen __init__ costs ~1 µs per invocation
-class Completion:
-    """A finished attempt a runner reports; ``error`` is None on success."""
-
-    function: str
-    entry_id: str
-    invocation_id: str
-    duration_ms: int
-    result: bytes = b"null"
-    error: Mapping[str, str] | None = None
-    # "retry", "dead" (permanent failure or poison, no more attempts) or "cancel" (stopped
-    # on request: recorded "cancelled" by cancel_done.lua)
-    mode: str = "retry"
-    max_attempts: int = 1
-    backoff_base_ms: int = 1000
-    backoff_cap_ms: int = 300_000
-    jitter: float = 0.5
-    dead_letter: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +91,11 @@ class RDB:
             self.settings.max_backlog,
         ]
         created, inv_id, status, detail = await self._enqueue.call(keys, args)
-        status_s = _s(status)
+        status_s = codec.text(status)
         if status_s == "full":
             raise BacklogFull(function, int(detail), self.settings.max_backlog)
         due = int(detail) if status_s == "scheduled" else None
-        return Enqueued(_s(inv_id), status_s, bool(created), due)
+        return Enqueued(codec.text(inv_id), status_s, bool(created), due)
 
     async def promote(self, function: str, ids: Sequence[str]) -> Promoted:
         k = self.keys
@@ -131,96 +105,8 @@ class RDB:
         return Promoted(int(promoted), int(orphaned), int(next_in))
 
     async def finish_many(self, consumer: str, items: Sequence[Completion]) -> list[str]:
-        """Report finished attempts in one round trip.
-
-        Successes go to complete.lua, one call per function (chunks of ``COMPLETE_CHUNK``);
-        failures to fail.lua, one call each.  Returns per item: "succeeded", "scheduled",
-        "dead", "failed", "stale" (lease lost: nothing changed) or "error: ..." when Redis
-        refused the call.
-        """
-        k, s = self.keys, self.settings
-        ttl = int(s.result_ttl * 1000)
-        by_function: dict[str, list[int]] = {}
-        failures: list[int] = []
-        stopped: list[int] = []  # cancelled on request: cancel_done.lua
-        for i, c in enumerate(items):
-            if c.error is None:
-                by_function.setdefault(c.function, []).append(i)
-            elif c.mode == "cancel":
-                stopped.append(i)
-            else:
-                failures.append(i)
-        ok_groups: list[list[int]] = []
-        ok_calls = []
-        for fn, idxs in by_function.items():
-            for start in range(0, len(idxs), COMPLETE_CHUNK):
-                chunk = idxs[start : start + COMPLETE_CHUNK]
-                keys = [k.stream(fn)]
-                args: list[Any] = [GROUP, consumer, ttl, k.done_channel]
-                for i in chunk:
-                    c = items[i]
-                    keys.append(k.invocation(fn, c.invocation_id))
-                    args += (c.entry_id, c.invocation_id, c.result, c.duration_ms)
-                ok_groups.append(chunk)
-                ok_calls.append((keys, args))
-        bad_calls = [self._fail_call(consumer, items[i], ttl) for i in failures]
-        outcomes: list[str] = [""] * len(items)
-        ok_replies = await run_batch(self.redis, SCRIPTS.complete, ok_calls)
-        for chunk, reply in zip(ok_groups, ok_replies, strict=True):
-            for i, r in zip(
-                chunk, reply if isinstance(reply, list) else [reply] * len(chunk), strict=True
-            ):
-                if isinstance(r, Exception):
-                    outcomes[i] = f"error: {r}"
-                else:
-                    outcomes[i] = "succeeded" if int(r) == 1 else "stale"
-        bad_replies = await run_batch(self.redis, SCRIPTS.fail, bad_calls)
-        for i, r in zip(failures, bad_replies, strict=True):
-            outcomes[i] = f"error: {r}" if isinstance(r, Exception) else _s(r[1])
-        if stopped:
-            calls = [self._cancel_done_call(consumer, items[i], ttl) for i in stopped]
-            replies = await run_batch(self.redis, SCRIPTS.cancel_done, calls)
-            for i, r in zip(stopped, replies, strict=True):
-                done = "cancelled" if not isinstance(r, Exception) and int(r) == 1 else "stale"
-                outcomes[i] = f"error: {r}" if isinstance(r, Exception) else done
-        return outcomes
-
-    def _cancel_done_call(
-        self, consumer: str, c: Completion, ttl: int
-    ) -> tuple[list[str], list[Any]]:
-        k = self.keys
-        keys = [k.stream(c.function), k.invocation(c.function, c.invocation_id)]
-        keys.append(k.cancels(c.function))
-        args = [GROUP, consumer, c.entry_id, c.invocation_id, ttl, c.duration_ms, k.done_channel]
-        return keys, args
-
-    def _fail_call(self, consumer: str, c: Completion, ttl: int) -> tuple[list[str], list[Any]]:
-        k, s = self.keys, self.settings
-        keys = [
-            k.stream(c.function),
-            k.timers(c.function),
-            k.dead(c.function),
-            k.invocation(c.function, c.invocation_id),
-        ]
-        args = [
-            GROUP,
-            consumer,
-            c.entry_id,
-            c.invocation_id,
-            codec.dumps(c.error),
-            c.mode,
-            c.max_attempts,
-            c.backoff_base_ms,
-            c.backoff_cap_ms,
-            c.jitter,
-            "1" if c.dead_letter else "0",
-            int(s.dead_ttl * 1000),
-            ttl,
-            s.dead_maxlen,
-            k.done_channel,
-            c.duration_ms,
-        ]
-        return keys, args
+        """Report finished attempts in one round trip (:func:`streamfn.outcomes.finish_many`)."""
+        return await outcomes.finish_many(self.redis, self.keys, self.settings, consumer, items)
 
     async def cancel(self, invocation_id: str) -> tuple[bool, str]:
         """(cancelled?, status): status is "cancelled", "not_found" or why it was refused."""
@@ -229,7 +115,7 @@ class RDB:
         keys = [k.stream(fn), k.timers(fn), k.invocation(fn, invocation_id)]
         args = [GROUP, invocation_id, int(self.settings.result_ttl * 1000), k.done_channel]
         ok, status = await SCRIPTS.cancel.run(self.redis, keys, args)
-        return bool(ok), _s(status)
+        return bool(ok), codec.text(status)
 
     async def cancel_running(self, invocation_id: str) -> tuple[bool, str]:
         """Ask the runner running ``invocation_id`` to stop it: (requested?, status).
@@ -243,7 +129,7 @@ class RDB:
         ttl = int(self.settings.result_ttl * 1000)
         args = [GROUP, invocation_id, k.cancel_channel, ttl]
         ok, status, _consumer = await SCRIPTS.cancel_running.run(self.redis, keys, args)
-        return bool(ok), _s(status)
+        return bool(ok), codec.text(status)
 
     async def replay(self, invocation_id: str) -> tuple[bool, str]:
         """(replayed?, new entry id or the status that refused it / "not_found")."""
@@ -251,7 +137,7 @@ class RDB:
         k = self.keys
         keys = [k.dead(fn), k.stream(fn), k.invocation(fn, invocation_id)]
         ok, detail = await SCRIPTS.replay.run(self.redis, keys, [GROUP, invocation_id])
-        return bool(ok), _s(detail)
+        return bool(ok), codec.text(detail)
 
     async def extend(self, function: str, consumer: str, entry_ids: Sequence[str]) -> list[str]:
         """Renew leases; returns the entry ids this consumer no longer owns."""
@@ -260,7 +146,7 @@ class RDB:
         lost = await SCRIPTS.extend.run(
             self.redis, [self.keys.stream(function)], [GROUP, consumer, *entry_ids]
         )
-        return [_s(e) for e in lost]
+        return [codec.text(e) for e in lost]
 
     async def reclaim(
         self, function: str, consumer: str, min_idle_ms: int, cursor: str = "0-0", count: int = 100
@@ -269,9 +155,10 @@ class RDB:
             self.redis, [self.keys.stream(function)], [GROUP, consumer, min_idle_ms, cursor, count]
         )
         claimed = [
-            Claimed(_s(e), _pairs(fields), int(deliveries)) for e, fields, deliveries in raw[1]
+            Claimed(codec.text(e), _pairs(fields), int(deliveries))
+            for e, fields, deliveries in raw[1]
         ]
-        return Reclaimed(_s(raw[0]), claimed, [_s(d) for d in raw[2]])
+        return Reclaimed(codec.text(raw[0]), claimed, [codec.text(d) for d in raw[2]])
 
     async def release(
         self, function: str, consumer: str, entry_id: str, invocation_id: str
@@ -308,13 +195,13 @@ class RDB:
         raw: Any = await self.redis.xpending_range(
             self.keys.stream(function), GROUP, min=start, max="+", count=count, idle=min_idle_ms
         )
-        return [(_s(r["message_id"]), int(r["times_delivered"])) for r in raw]
+        return [(codec.text(r["message_id"]), int(r["times_delivered"])) for r in raw]
 
     async def watch(self, invocation_id: str) -> str | None:
         """Ask for a PUBLISH on finish; returns the current stored status (None: unknown id)."""
         fn = _function(invocation_id)
         status = await SCRIPTS.watch.run(self.redis, [self.keys.invocation(fn, invocation_id)], [])
-        return None if status is None else _s(status)
+        return None if status is None else codec.text(status)
 
 
 def _function(invocation_id: str) -> str:

@@ -14,7 +14,6 @@ from redis.exceptions import NoScriptError, ResponseError
 from streamfn import resp
 
 Arg = Any  # str | bytes | int | float; Any so mixed argument lists need no casts
-_heads: dict[str, bytes] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +23,8 @@ class Script:
     name: str
     source: str
     sha: str
-
-    @property
-    def head(self) -> bytes:
-        """``EVALSHA <sha>`` encoded once, the prefix of every pipelined call."""
-        return _heads.get(self.sha) or _heads.setdefault(self.sha, resp.bulk(("EVALSHA", self.sha)))
+    head: bytes
+    """``EVALSHA <sha>`` encoded once, the prefix of every pipelined call."""
 
     async def run(self, redis: Redis, keys: Sequence[str], args: Sequence[Arg]) -> Any:
         """EVALSHA; on NOSCRIPT (script cache flushed, Redis restarted) load it and retry once."""
@@ -75,7 +71,8 @@ async def _send(
 
 def _load(name: str) -> Script:
     source = resources.files("lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
-    return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
+    sha = hashlib.sha1(source.encode()).hexdigest()
+    return Script(name, source, sha, resp.bulk(("EVALSHA", sha)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ checks it for EOF), so a Redis restart does not fail the first batch after it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis._parsers.hiredis import NOT_ENOUGH_DATA
@@ -77,12 +77,6 @@ def encode(args: Sequence[Arg], head: bytes = b"", head_count: int = 0) -> bytes
 def bulk(args: Sequence[Arg]) -> bytes:
     """``args`` as consecutive bulk strings, with no array header: a ``head`` for :func:`encode`."""
     return encode(args)[len(b"*%d\r\n" % len(args)) :]
-
-
-def encode_all(commands: Iterable[Sequence[Arg]]) -> tuple[bytes, int]:
-    """Many commands back to back, and how many there are."""
-    parts = [encode(command) for command in commands]
-    return b"".join(parts), len(parts)
 
 
 async def execute(redis: Redis, payload: bytes, count: int) -> list[Any]:

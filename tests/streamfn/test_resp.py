@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
@@ -10,6 +13,10 @@ from redis.exceptions import NoScriptError, ResponseError
 
 from streamfn import resp
 from streamfn.keys import Keys
+
+
+def encode_all(commands: Sequence[Sequence[Any]]) -> tuple[bytes, int]:
+    return b"".join(resp.encode(c) for c in commands), len(commands)
 
 
 def test_encode_matches_redis_py() -> None:
@@ -28,7 +35,7 @@ async def test_replies_in_order_with_errors_in_place(redis: Redis, keys: Keys) -
     key = keys.stream("resp")
     commands = [("SET", key, "v"), ("GET", key), ("HGET", key, "f"), ("EVALSHA", "0" * 40, 0)]
     commands += [("ECHO", str(i)) for i in range(500)]
-    payload, count = resp.encode_all(commands)
+    payload, count = encode_all(commands)
     try:
         replies = await resp.execute(redis, payload, count)
     finally:
@@ -49,15 +56,15 @@ async def test_fast_reply_path_is_found(redis: Redis) -> None:
 
 
 async def test_connection_error_is_raised_and_the_pool_recovers(redis: Redis) -> None:
-    own, _ = resp.encode_all([("CLIENT", "ID")])
+    own, _ = encode_all([("CLIENT", "ID")])
     (client_id,) = await resp.execute(redis, own, 1)
     # The connection kills itself: Redis answers the kill, then closes before the PING.
-    payload, count = resp.encode_all(
+    payload, count = encode_all(
         [("CLIENT", "KILL", "ID", str(client_id), "SKIPME", "no"), ("PING",)]
     )
     with pytest.raises(RedisConnectionError):
         await resp.execute(redis, payload, count)
-    ping, _ = resp.encode_all([("PING",)])
+    ping, _ = encode_all([("PING",)])
     assert await resp.execute(redis, ping, 1) == [b"PONG"]
 
 

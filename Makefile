@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install redis-server run test test-fast lint format bench soak clean
+.PHONY: install redis-server run test test-fast lint format bench bench-install soak clean
 
 install: $(STAMP)
 
@@ -24,6 +24,7 @@ run: install redis-server
 	$(VENV)/bin/streamfn dev
 
 lint: install
+	$(PY) .ci/check_tree.py
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -45,13 +46,17 @@ soak: install redis-server
 
 # The load benchmarks (bench/README.md): `make bench ARGS="floor --n 10000"`; no ARGS runs all.
 # wrk is the HTTP load generator of http-throughput's wrk phase; without it that phase is skipped.
-bench: install redis-server
+bench: bench-install
+	$(PY) -m bench $(ARGS)
+
+# What the benchmarks need, without running them: then `streamfn bench ...` works too.
+bench-install: install redis-server
 	@command -v wrk >/dev/null || { \
 	  echo "wrk not found; installing Debian's wrk"; \
 	  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 || \
 	  echo "could not install wrk: http-throughput will skip its wrk phase"; }
 	$(PY) -m pip install -q -e '.[dev,bench]'
-	$(PY) -m bench $(ARGS)
+
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -38,15 +38,24 @@ class HandlerFailed(Exception):
 class Calls:
     """Runs handlers; ``on_unstuck`` is called when a timed-out thread finally returns."""
 
-    def __init__(self, threads: int, on_unstuck: Callable[[], None], log_level: str) -> None:
+    def __init__(
+        self,
+        threads: int,
+        on_unstuck: Callable[[], None],
+        log_level: str,
+        max_result: int = 1024 * 1024,
+    ) -> None:
         self.stuck = 0
+        self.max_result = max_result
         self.pools = Pools(log_level)
         self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="handler")
         self._on_unstuck = on_unstuck
 
     def _target(self, fn: LoadedFunction) -> Target:
         p = fn.policy
-        return Target(fn.name, str(fn.path), p.memory_mb, p.workers, self.pools.log_level)
+        return Target(
+            fn.name, str(fn.path), p.memory_mb, p.workers, self.pools.log_level, self.max_result
+        )
 
     async def call(self, fn: LoadedFunction, raw: bytes, payload: Any, ctx: Context) -> Any:
         """The handler's result; for an isolated one, already encoded as JSON bytes."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from runner.outcomes import error_of, unserialisable
+from runner.outcomes import MESSAGE_CHARS, clip, error_of, result_too_large, unserialisable
 from runner.wire import frame, read_frame
 from streamfn.context import Context, PermanentError
 
@@ -61,8 +61,11 @@ def _load(path: str, name: str) -> Any:
 class Worker:
     """Runs calls of one handler, one at a time."""
 
-    def __init__(self, name: str, handle: Any, memory_mb: int) -> None:
+    def __init__(
+        self, name: str, handle: Any, memory_mb: int, max_result: int = 1024 * 1024
+    ) -> None:
         self.name = name
+        self.max_result = max_result
         self.handle = handle
         self.memory_mb = memory_mb
         self.is_async = inspect.iscoroutinefunction(handle) or inspect.iscoroutinefunction(
@@ -115,6 +118,9 @@ class Worker:
             body = orjson.dumps(result)
         except TypeError as exc:
             return {"ok": False, "error": unserialisable(exc), "mode": "dead"}, b"", False
+        if len(body) > self.max_result:  # never sent: the runner would refuse it anyway
+            error = result_too_large(len(body), self.max_result)
+            return {"ok": False, "error": error, "mode": "dead"}, b"", False
         return {"ok": True}, body, False
 
 
@@ -150,10 +156,11 @@ def main(argv: list[str]) -> int:
         handle = _load(spec["path"], spec["name"])
     except BaseException as exc:
         message = f"import failed in the worker process: {type(exc).__name__}: {exc}"
-        sock.sendall(frame(orjson.dumps({"ready": False, "error": message[:2000]})))
+        sock.sendall(frame(orjson.dumps({"ready": False, "error": clip(message, MESSAGE_CHARS)})))
         return 1
     sock.sendall(frame(orjson.dumps({"ready": True, "pid": os.getpid()})))
-    return serve(sock, Worker(spec["name"], handle, spec["memory_mb"]))
+    worker = Worker(spec["name"], handle, spec["memory_mb"], spec.get("max_result", 1024 * 1024))
+    return serve(sock, worker)
 
 
 if __name__ == "__main__":

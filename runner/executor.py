@@ -24,7 +24,15 @@ from runner.isolation import WorkerCrashed, WorkerStartFailed
 from runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
 from runner.loader import LoadedFunction
 from runner.metrics import Metrics
-from runner.outcomes import MESSAGE_CHARS, error_of, timed_out, unserialisable
+from runner.outcomes import (
+    MESSAGE_CHARS,
+    bounded,
+    clip,
+    error_of,
+    result_too_large,
+    timed_out,
+    unserialisable,
+)
 from streamfn import codec
 from streamfn.context import Context, PermanentError
 from streamfn.names import belongs_to, function_of
@@ -46,8 +54,10 @@ class Executor:
         metrics: Metrics,
         *,
         log_level: str = "INFO",
+        max_result: int = 1024 * 1024,
     ) -> None:
         self.concurrency = concurrency
+        self.max_result = max_result
         self.leases = leases
         self.completer = completer
         self.metrics = metrics
@@ -57,7 +67,7 @@ class Executor:
         self._expired: set[Job] = set()  # in-process async handlers past their timeout
         self._deadlines = Deadlines(self._time_out)
         self._slot_freed = asyncio.Event()
-        self.calls = Calls(concurrency, self._slot_freed.set, log_level)
+        self.calls = Calls(concurrency, self._slot_freed.set, log_level, max_result)
 
     @property
     def stuck(self) -> int:
@@ -148,11 +158,11 @@ class Executor:
         except HandlerTimeout:
             error = timed_out(policy.timeout, killed=fn.isolated)
         except HandlerFailed as exc:
-            error, mode = exc.error, exc.mode
+            error, mode = bounded(exc.error), exc.mode
         except WorkerCrashed as exc:
             error = exc.error
         except WorkerStartFailed as exc:
-            error = {"type": "WorkerStartFailed", "message": str(exc)[:MESSAGE_CHARS]}
+            error = {"type": "WorkerStartFailed", "message": clip(str(exc), MESSAGE_CHARS)}
         except PermanentError as exc:
             error, mode = error_of(exc), "dead"
         except BaseException as exc:  # SystemExit from a handler must not end the runner
@@ -165,7 +175,10 @@ class Executor:
             except TypeError as exc:
                 error, mode = unserialisable(exc), "dead"
             else:
-                return Completion(fn.name, job.entry_id, invocation_id, int(seconds * 1000), body)
+                if len(body) <= self.max_result:
+                    ms = int(seconds * 1000)
+                    return Completion(fn.name, job.entry_id, invocation_id, ms, body)
+                error, mode = result_too_large(len(body), self.max_result), "dead"
         seconds = time.perf_counter() - started
         if mode == "retry":
             self.metrics.observe(fn.name, seconds)
@@ -236,7 +249,7 @@ class Executor:
             job.entry_id,
             raw,
             0,
-            error={"type": "MalformedEntry", "message": message[:MESSAGE_CHARS]},
+            error={"type": "MalformedEntry", "message": clip(message, MESSAGE_CHARS)},
             mode="dead",
         )
 

@@ -64,6 +64,8 @@ class Target:
     memory_mb: int | None
     size: int
     log_level: str = "INFO"
+    max_result: int = 1024 * 1024
+    """Largest result the worker sends back (STREAMFN_MAX_RESULT); it refuses a larger one."""
 
 
 def _child_env() -> dict[str, str]:
@@ -101,6 +103,7 @@ class Worker:
             "memory_mb": target.memory_mb or 0,
             "runner_pid": os.getpid(),
             "log_level": target.log_level,
+            "max_result": target.max_result,
         }
         try:
             proc = await asyncio.create_subprocess_exec(

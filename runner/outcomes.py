@@ -12,15 +12,66 @@ import traceback
 
 TRACEBACK_LINES = 20
 MESSAGE_CHARS = 2000
+"""An error message is cut to this many characters, its start kept, with a marker."""
+TRACEBACK_CHARS = 8000
+"""A traceback is cut to this many characters, its end kept (the raising frame), with a marker.
+
+With the message cap, a stored error stays near 10 KB whatever a handler raises: a 20 MB
+``repr`` in an exception cannot fill Redis through the record and the dead-letter stream."""
+TYPE_CHARS = 200
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, keeping the start, marked where it was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters cut]"
+
+
+def clip_tail(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, keeping the end, marked where it was cut."""
+    if len(text) <= limit:
+        return text
+    return f"[{len(text) - limit} earlier characters cut] ...{text[-limit:]}"
 
 
 def error_of(exc: BaseException) -> dict[str, str]:
     """The error recorded for a failed attempt: type, message and the last traceback lines."""
     lines = "".join(traceback.format_exception(exc)).splitlines()
     return {
-        "type": type(exc).__name__,
-        "message": str(exc)[:MESSAGE_CHARS],
-        "traceback": "\n".join(lines[-TRACEBACK_LINES:]),
+        "type": clip(type(exc).__name__, TYPE_CHARS),
+        "message": clip(str(exc), MESSAGE_CHARS),
+        "traceback": clip_tail("\n".join(lines[-TRACEBACK_LINES:]), TRACEBACK_CHARS),
+    }
+
+
+MARKER_ROOM = 64
+"""Room for the cut marker: a field :func:`error_of` already cut is not cut again."""
+
+
+def bounded(error: dict[str, str]) -> dict[str, str]:
+    """``error`` (from a worker process, say) with every field within the caps above."""
+    out: dict[str, str] = {}
+    for name, value in list(error.items())[:16]:
+        text = value if isinstance(value, str) else str(value)
+        if name == "traceback":
+            out[name[:64]] = clip_tail(text, TRACEBACK_CHARS + MARKER_ROOM)
+        else:
+            out[name[:64]] = clip(text, MESSAGE_CHARS + MARKER_ROOM)
+    return out
+
+
+def result_too_large(size: int, limit: int) -> dict[str, str]:
+    """The permanent error for a result over ``STREAMFN_MAX_RESULT``: nothing of it is stored."""
+    return {
+        "type": "ResultTooLarge",
+        "message": (
+            f"the handler's result is {size} bytes of JSON, over the limit of {limit} bytes "
+            "(STREAMFN_MAX_RESULT); store large outputs elsewhere (a file or object store) and "
+            "return a reference to them, or raise STREAMFN_MAX_RESULT"
+        ),
+        "size": str(size),
+        "limit": str(limit),
     }
 
 
@@ -28,10 +79,11 @@ def unserialisable(exc: Exception) -> dict[str, str]:
     """The permanent error for a result that cannot be stored as JSON."""
     return {
         "type": "UnserializableResult",
-        "message": (
+        "message": clip(
             f"the handler's result cannot be stored as JSON ({exc}); return dicts, lists, "
-            "strings, numbers, booleans or None"
-        )[:MESSAGE_CHARS],
+            "strings, numbers, booleans or None",
+            MESSAGE_CHARS,
+        ),
     }
 
 

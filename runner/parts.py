@@ -72,7 +72,9 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
     discovery = Discovery(s)
     metrics = Metrics(discovery.functions.__contains__)
     completer = Completer(rdb, consumer, leases, metrics)
-    executor = TimedExecutor(concurrency, leases, completer, metrics, log_level=s.log_level)
+    executor = TimedExecutor(
+        concurrency, leases, completer, metrics, log_level=s.log_level, max_result=s.max_result
+    )
     metrics.in_flight.set_function(lambda: executor.running)
     clock = RedisClock(redis)
     executor.lateness = ScheduleLateness(clock, metrics)

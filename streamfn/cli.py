@@ -1,5 +1,5 @@
 """The ``streamfn`` command: dev mode, the gateway, a runner, one-off invocations, schedules,
-settings.
+settings and the benchmarks.
 
 Settings are read here, once, at the edge.  Errors a user can fix (a bad setting, a bad
 argument, Redis down) end in a one-line message and an exit code, never a traceback.
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("gateway", "run the HTTP gateway (see streamfn gateway --help)"),
         ("runner", "run a runner: [--concurrency N] [--burst] (see streamfn runner --help)"),
         ("schedule", "schedules in Redis: add|ls|rm|pause|resume (see streamfn schedule --help)"),
+        ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
     ):
         sub.add_parser(name, help=text, add_help=False)
 
@@ -135,10 +136,32 @@ def _schedule(argv: list[str]) -> int:
     return schedule_main(argv)
 
 
+BENCH_EXTRA = ("matplotlib", "tqdm")
+BENCH_HINT = (
+    "the benchmarks are a repository tool: in a clone of streamfn run `make bench-install` "
+    "(or `pip install -e '.[bench]'` in its virtualenv), then `streamfn bench --help`"
+)
+
+
+def _bench(argv: list[str]) -> int:
+    import importlib.util
+
+    missing = [name for name in BENCH_EXTRA if importlib.util.find_spec(name) is None]
+    try:
+        from bench.cli import main as bench_main
+    except ImportError:
+        missing.insert(0, "the bench package")
+    if missing:
+        print(f"streamfn bench: {', '.join(missing)} not installed; {BENCH_HINT}", file=sys.stderr)
+        return EXIT_USAGE
+    return bench_main(argv)
+
+
 DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "gateway": _gateway,
     "runner": _runner,
     "schedule": _schedule,
+    "bench": _bench,
 }
 
 

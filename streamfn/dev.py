@@ -3,6 +3,8 @@
 Uses the configured Redis if it answers PING, else a private redis-server.  The gateway and
 the runner are ordinary ``python -m gateway`` / ``python -m runner`` children that read their
 settings from the environment we hand them, so dev mode runs exactly the production code.
+Once the gateway knows every function file it prints ``streamfn ready: <url> (<functions>)``,
+the one line a script waits for before its first invocation.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from pathlib import Path
 from typing import TextIO
 
 from streamfn.localredis import PrivateRedis, RedisUnavailable, free_port, ping, redact
-from streamfn.probes import healthy, reachable, runners
+from streamfn.names import is_function_name
+from streamfn.probes import Served, healthy, reachable, served
 from streamfn.procs import Child, SignalFlag, describe_exit, python_module, stop_all
 from streamfn.settings import Settings
 
 HEALTH_TIMEOUT = 30.0
 POLL = 0.1
+READY = "streamfn ready:"
+"""The start of the one line printed once everything can serve: scripts wait for it."""
 
 
 class DevError(RuntimeError):
@@ -69,9 +74,12 @@ class DevStack:
         for child in self.children:
             child.start()
         base = f"http://{reachable(self.settings.host)}:{port}"
-        if not self._wait_ready(base):
+        ready = self._wait_ready(base, functions)
+        if ready is None:
             return self._exit_code()
         self._banner(base, redis_url, functions)
+        names = ", ".join(ready.functions) or "no functions yet"
+        self._say(f"{READY} {base} ({names})", self.out)
         while self.signals.signalled is None:
             if (dead := self._dead_child()) is not None:
                 return dead
@@ -96,24 +104,35 @@ class DevStack:
             self._say(f"created {path}: drop a handler file there and it goes live", self.err)
         return path
 
-    def _wait_ready(self, base: str) -> bool:
-        """True once /healthz answers and a runner has reported its functions to the gateway.
+    def _wait_ready(self, base: str, functions: Path) -> Served | None:
+        """What the gateway serves, once /healthz answers and it knows every function file.
 
-        Waiting for the runner too means the sample curl works the moment the banner shows
-        (before that the gateway answers 404 unknown function).  False on a signal or a dead
-        child (already said).
+        Ready means the gateway's catalog (the one ``POST /invoke`` checks) holds a runner's
+        report naming each handler file in the functions directory, loaded or failed: an
+        invocation sent the moment the ready line shows is accepted, never ``404``.  None on
+        a signal or a dead child (already said).
         """
+        expected = _handler_names(functions)
         deadline = time.monotonic() + HEALTH_TIMEOUT
+        seen = Served()
         while time.monotonic() < deadline:
             if self.signals.signalled is not None or self._dead_child() is not None:
-                return False
-            if healthy(f"{base}/healthz") and runners(f"{base}/functions") > 0:
-                return True
+                return None
+            if healthy(f"{base}/healthz"):
+                seen = served(f"{base}/functions")
+                if seen.runners > 0 and expected <= {*seen.functions, *seen.failed}:
+                    return seen
             time.sleep(POLL)
+        missing = sorted(expected - {*seen.functions, *seen.failed})
         raise DevError(
             f"not ready within {HEALTH_TIMEOUT:.0f} s: {base}/healthz answers "
-            f"{'200' if healthy(f'{base}/healthz') else 'no 200'}, and "
-            f"{runners(f'{base}/functions')} runner(s) reported to the gateway"
+            f"{'200' if healthy(f'{base}/healthz') else 'no 200'}, "
+            f"{seen.runners} runner(s) reported to the gateway"
+            + (
+                f", and these functions are not reported yet: {', '.join(missing)}"
+                if missing
+                else ""
+            )
         )
 
     def _dead_child(self) -> int | None:
@@ -174,6 +193,15 @@ class DevStack:
 
     def _say(self, text: str, stream: TextIO) -> None:
         print(text, file=stream, flush=True)
+
+
+def _handler_names(functions: Path) -> set[str]:
+    """The function names the handler files in ``functions`` define."""
+    return {
+        p.stem
+        for p in functions.glob("*.py")
+        if not p.name.startswith("_") and is_function_name(p.stem)
+    }
 
 
 def _sample_function(functions: Path) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from pathlib import PurePath
 
 from streamfn import codec
 
@@ -34,11 +36,29 @@ def healthy(url: str) -> bool:
     return get(url) is not None
 
 
-def runners(url: str) -> int:
-    """How many runners the gateway's ``GET /functions`` counts (0 if it cannot say)."""
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What the gateway's ``GET /functions`` says it can serve now."""
+
+    runners: int = 0
+    functions: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    """Stems of the files that failed to load."""
+
+
+def served(url: str) -> Served:
+    """The gateway's ``GET /functions`` at ``url`` as :class:`Served` (empty: cannot say)."""
     body = get(url)
     try:
-        count = codec.loads(body)["runners"] if body is not None else 0
-    except (codec.JSONDecodeError, KeyError, TypeError):
-        return 0
-    return count if isinstance(count, int) else 0
+        doc = codec.loads(body) if body is not None else {}
+        count = doc.get("runners", 0)
+        names = tuple(str(f["name"]) for f in doc.get("functions", []))
+        failed = tuple(PurePath(str(file)).stem for file in doc.get("errors", {}))
+    except (codec.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return Served()
+    return Served(count if isinstance(count, int) else 0, names, failed)
+
+
+def runners(url: str) -> int:
+    """How many runners the gateway's ``GET /functions`` counts (0 if it cannot say)."""
+    return served(url).runners

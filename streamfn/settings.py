@@ -148,6 +148,13 @@ class Settings:
     max_body: int = field(
         metadata=_meta("STREAMFN_MAX_BODY", _positive_int, "largest request body in bytes")
     )
+    max_result: int = field(
+        metadata=_meta(
+            "STREAMFN_MAX_RESULT",
+            _positive_int,
+            "largest handler result in bytes of JSON; a larger one fails the attempt for good",
+        )
+    )
     max_wait: float = field(
         metadata=_meta("STREAMFN_MAX_WAIT", _positive_float, "largest ?wait= in seconds")
     )
@@ -263,6 +270,7 @@ DEFAULTS = Settings(
     dead_maxlen=10000,
     idempotency_ttl=86400.0,
     max_body=1024 * 1024,
+    max_result=1024 * 1024,
     max_wait=300.0,
     max_backlog=0,
     concurrency=100,

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 UP = "streamfn dev is up"
+READY = re.compile(r"^streamfn ready: (http://\S+) \(([^)]*)\)$", re.MULTILINE)
 BANNER_PID = re.compile(r"^\s+(gateway|runner|redis)\s.*\bpid (\d+)", re.MULTILINE)
 ECHO = "async def handle(payload, ctx):\n    return payload\n"
 
@@ -133,9 +134,9 @@ def streamfn_dev(
             os.kill(pid, signal.SIGKILL)
 
 
-def invoke_echo(port: int, payload: object) -> dict[str, object]:
+def invoke_echo(port: int, payload: object, wait: float = 10) -> dict[str, object]:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/invoke/echo?wait=10",
+        f"http://127.0.0.1:{port}/invoke/echo?wait={wait:g}",
         data=orjson.dumps(payload),
         headers={"content-type": "application/json"},
         method="POST",
@@ -174,6 +175,25 @@ def test_dev_starts_a_private_redis_and_sigint_stops_everything(
         assert dev.proc.wait(30) == 0, dev.output()
         assert wait_gone(everything) == set()
         assert "Traceback" not in dev.output()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_an_invocation_sent_at_the_ready_line_succeeds(
+    settings: Settings, tmp_path: Path, attempt: int
+) -> None:
+    """What a CI smoke test does: wait for the line, then invoke at once; never a 404."""
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    with streamfn_dev(settings, tmp_path, redis_url=closed) as dev:
+        dev.wait_for_output("streamfn ready:")
+        match = READY.search(dev.output())
+        assert match is not None, dev.output()
+        assert match.group(1) == f"http://127.0.0.1:{dev.port}"
+        assert match.group(2) == "echo"
+        body = invoke_echo(dev.port, {"attempt": attempt}, wait=5)
+        assert body["status"] == "succeeded", body
+        assert body["result"] == {"attempt": attempt}
+        out = dev.output()
+        assert out.index(UP) < out.index("streamfn ready:"), "the ready line comes last"
 
 
 def test_dev_uses_a_redis_that_answers_and_stops_on_sigterm(

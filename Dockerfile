@@ -6,8 +6,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Install from a throwaway source dir: the image keeps only the installed package, whose
-# lua/*.lua files ship as package data of the `lua` package.  The import check runs isolated
+# Install from a throwaway source dir: the image keeps only the installed package.  gateway/,
+# runner/ and lua/ install as streamfn.gateway, streamfn.runner and streamfn.lua (streamfn/
+# holds symlinks to them), the .lua files as package data.  The import check runs isolated
 # (-I: no current dir on sys.path) so it sees the installed copy, not /src.
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -15,9 +16,8 @@ COPY streamfn ./streamfn
 COPY gateway ./gateway
 COPY runner ./runner
 COPY lua ./lua
-COPY bench ./bench
 RUN pip install . \
- && python -I -c "from streamfn.scripts import SCRIPTS" \
+ && python -I -c "from streamfn.scripts import SCRIPTS; import streamfn.gateway.app, streamfn.runner.supervisor" \
  && rm -rf /src
 
 RUN groupadd --system --gid 10001 streamfn \

@@ -55,7 +55,7 @@ bench-install: install redis-server
 	  echo "wrk not found; installing Debian's wrk"; \
 	  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 || \
 	  echo "could not install wrk: http-throughput will skip its wrk phase"; }
-	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(PY) -m pip install -q -e '.[dev]' -e ./bench
 
 
 clean:

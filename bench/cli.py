@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results, sys.stdout)
     document["charts"] = write_charts(results, out_dir)
     if not document["charts"]:
-        print("\n(no charts: install the bench extra, pip install -e '.[bench]')")
+        print("\n(no charts: install the bench's needs: make bench-install)")
     path = out_dir / "results.json"
     write_json(path, document)
     print(f"\nresults: {path}")

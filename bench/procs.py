@@ -104,14 +104,14 @@ class Service:
 
 
 def start_gateway(stack: StackEnv, port: int) -> Service:
-    args = [sys.executable, "-m", "gateway"]
+    args = [sys.executable, "-m", "streamfn.gateway"]
     return Service("gateway", args, stack.environ(port), stack.log_dir)
 
 
 def start_runner(
     stack: StackEnv, concurrency: int | None = None, *, burst: bool = False
 ) -> Service:
-    args = [sys.executable, "-m", "runner"]
+    args = [sys.executable, "-m", "streamfn.runner"]
     if concurrency is not None:
         args += ["--concurrency", str(concurrency)]
     if burst:

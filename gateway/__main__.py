@@ -1,5 +1,5 @@
 """``python -m gateway``: run the gateway with settings from the environment."""
 
-from gateway.app import main
+from streamfn.gateway.app import main
 
 raise SystemExit(main())

@@ -12,14 +12,14 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from gateway.catalog import CatalogCache
-from gateway.metrics import Metrics
-from gateway.middleware import middleware
-from gateway.routes import setup_routes
-from gateway.state import CATALOG, CLIENT, METRICS, REDIS, SCHEDULES, SETTINGS, STOPPING
-from gateway.stream_stats import read_stream_stats
 from streamfn.client import Client
 from streamfn.connection import make_redis
+from streamfn.gateway.catalog import CatalogCache
+from streamfn.gateway.metrics import Metrics
+from streamfn.gateway.middleware import middleware
+from streamfn.gateway.routes import setup_routes
+from streamfn.gateway.state import CATALOG, CLIENT, METRICS, REDIS, SCHEDULES, SETTINGS, STOPPING
+from streamfn.gateway.stream_stats import read_stream_stats
 from streamfn.keys import Keys
 from streamfn.registry import Catalog
 from streamfn.schedules import ScheduleStore

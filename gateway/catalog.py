@@ -15,8 +15,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.errors import ApiError
 from streamfn.errors import ErrorCode
+from streamfn.gateway.errors import ApiError
 from streamfn.keys import Keys
 from streamfn.registry import Catalog, read_catalog
 from streamfn.tasks import cancel_and_wait

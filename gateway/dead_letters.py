@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway import params
-from gateway.errors import ApiError
-from gateway.invocations import not_found
-from gateway.responses import json_response, location_headers
-from gateway.state import CLIENT
 from streamfn.errors import ErrorCode
+from streamfn.gateway import params
+from streamfn.gateway.errors import ApiError
+from streamfn.gateway.invocations import not_found
+from streamfn.gateway.responses import json_response, location_headers
+from streamfn.gateway.state import CLIENT
 
 MAX_COUNT = 1000
 DEFAULT_COUNT = 100

@@ -25,8 +25,8 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.responses import json_response
 from streamfn.errors import BacklogFull, ErrorCode, StreamfnError
+from streamfn.gateway.responses import json_response
 
 log = logging.getLogger("streamfn.gateway")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway import params
-from gateway.responses import json_response
-from gateway.state import CATALOG
+from streamfn.gateway import params
+from streamfn.gateway.responses import json_response
+from streamfn.gateway.state import CATALOG
 
 
 async def list_functions(request: web.Request) -> web.Response:

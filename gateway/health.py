@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from gateway.responses import json_response
-from gateway.state import METRICS, REDIS
+from streamfn.gateway.responses import json_response
+from streamfn.gateway.state import METRICS, REDIS
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway import params
-from gateway.errors import ApiError
-from gateway.responses import json_response
-from gateway.state import CLIENT, SETTINGS
 from streamfn.errors import ErrorCode
+from streamfn.gateway import params
+from streamfn.gateway.errors import ApiError
+from streamfn.gateway.responses import json_response
+from streamfn.gateway.state import CLIENT, SETTINGS
 
 
 def not_found(invocation_id: str) -> ApiError:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import orjson
 from aiohttp import web
 
-from gateway import params
-from gateway.errors import ApiError, payload_too_large
-from gateway.responses import accepted, json_response, location_headers
-from gateway.state import CATALOG, CLIENT, METRICS, SETTINGS, STOPPING
 from streamfn.errors import BacklogFull, ErrorCode
+from streamfn.gateway import params
+from streamfn.gateway.errors import ApiError, payload_too_large
+from streamfn.gateway.responses import accepted, json_response, location_headers
+from streamfn.gateway.state import CATALOG, CLIENT, METRICS, SETTINGS, STOPPING
 from streamfn.invocations import Invocation
 from streamfn.names import new_invocation_id
 from streamfn.rdb import Enqueued

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import generate_latest
 
-from gateway.stream_stats import StreamStat
+from streamfn.gateway.stream_stats import StreamStat
 from streamfn.waiters import WaiterHub
 
 OUTCOMES = ("queued", "scheduled", "duplicate", "backlog_full", "rejected")

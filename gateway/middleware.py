@@ -13,8 +13,8 @@ import asyncio
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from gateway.errors import response_for
-from gateway.metrics import Metrics
+from streamfn.gateway.errors import response_for
+from streamfn.gateway.metrics import Metrics
 
 CLIENT_CLOSED = 499  # nginx's code for "the client closed the connection first"
 

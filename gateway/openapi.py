@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.openapi_components import Spec, errors, json_body, parameters, ref, responses, schemas
-from gateway.openapi_schedules import schedule_parameters, schedule_paths, schedule_schemas
-from gateway.responses import json_response
-from gateway.state import SETTINGS
+from streamfn.gateway.openapi_components import (
+    Spec,
+    errors,
+    json_body,
+    parameters,
+    ref,
+    responses,
+    schemas,
+)
+from streamfn.gateway.openapi_schedules import schedule_parameters, schedule_paths, schedule_schemas
+from streamfn.gateway.responses import json_response
+from streamfn.gateway.state import SETTINGS
 from streamfn.names import FUNCTION_RE
 from streamfn.settings import Settings
 

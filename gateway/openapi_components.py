@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.params import MAX_DELAY_S
 from streamfn.errors import ErrorCode
+from streamfn.gateway.params import MAX_DELAY_S
 from streamfn.invocations import STATUSES
 from streamfn.names import FUNCTION_RE, INVOCATION_ID_RE
 from streamfn.settings import Settings

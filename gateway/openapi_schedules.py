@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.openapi_components import Spec, errors, json_body, ref
+from streamfn.gateway.openapi_components import Spec, errors, json_body, ref
 from streamfn.names import FUNCTION_RE
 from streamfn.schedules.definition import (
     DEFAULT_CATCH_UP_MAX,

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from gateway.errors import ApiError, show
 from streamfn.errors import ErrorCode
+from streamfn.gateway.errors import ApiError, show
 from streamfn.names import INVOCATION_ID_RE, is_function_name
 
 MAX_DELAY_S = 366 * 86400.0

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway import dead_letters, functions, health, invocations, invoke, openapi, schedules
+from streamfn.gateway import (
+    dead_letters,
+    functions,
+    health,
+    invocations,
+    invoke,
+    openapi,
+    schedules,
+)
 
 
 @dataclass(frozen=True, slots=True)

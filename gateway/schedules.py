@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from gateway import params
-from gateway.errors import ApiError, payload_too_large, show
-from gateway.responses import json_response
-from gateway.state import CATALOG, SCHEDULES, SETTINGS
 from streamfn.errors import ErrorCode
+from streamfn.gateway import params
+from streamfn.gateway.errors import ApiError, payload_too_large, show
+from streamfn.gateway.responses import json_response
+from streamfn.gateway.state import CATALOG, SCHEDULES, SETTINGS
 from streamfn.schedules import Schedule, ScheduleDef, ScheduleError, parse_definition
 from streamfn.schedules.definition import SCHEDULE_ID_RE, check_schedule_id
 

@@ -11,9 +11,9 @@ import asyncio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from gateway.catalog import CatalogCache
-from gateway.metrics import Metrics
 from streamfn.client import Client
+from streamfn.gateway.catalog import CatalogCache
+from streamfn.gateway.metrics import Metrics
 from streamfn.schedules import ScheduleStore
 from streamfn.settings import Settings
 

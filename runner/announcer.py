@@ -16,12 +16,12 @@ from collections.abc import Callable, Mapping
 
 from redis.asyncio import Redis
 
-from runner.discovery import Discovery
-from runner.groups import ensure_groups
-from runner.loop import Loop
 from streamfn import registry
 from streamfn.keys import Keys
 from streamfn.registry import RunnerReport
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.groups import ensure_groups
+from streamfn.runner.loop import Loop
 
 log = logging.getLogger("streamfn.runner.announcer")
 

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from runner.isolation import Target
-from runner.loader import LoadedFunction
-from runner.pools import HandlerTimedOut, Pools
 from streamfn.context import Context
+from streamfn.runner.isolation import Target
+from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.pools import HandlerTimedOut, Pools
 
 
 class HandlerTimeout(Exception):

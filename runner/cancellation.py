@@ -19,11 +19,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from runner.executor import Executor
-from runner.jobs import Leases
-from runner.loop import Backoff, Loop, cancel_and_wait
 from streamfn.keys import Keys
 from streamfn.names import function_of
+from streamfn.runner.executor import Executor
+from streamfn.runner.jobs import Leases
+from streamfn.runner.loop import Backoff, Loop, cancel_and_wait
 
 log = logging.getLogger("streamfn.runner.cancellation")
 

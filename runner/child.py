@@ -24,9 +24,9 @@ from typing import Any
 
 import orjson
 
-from runner.outcomes import MESSAGE_CHARS, clip, error_of, result_too_large, unserialisable
-from runner.wire import frame, read_frame
 from streamfn.context import Context, PermanentError
+from streamfn.runner.outcomes import MESSAGE_CHARS, clip, error_of, result_too_large, unserialisable
+from streamfn.runner.wire import frame, read_frame
 
 _PR_SET_PDEATHSIG = 1
 MiB = 1024 * 1024

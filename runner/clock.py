@@ -12,7 +12,7 @@ import time
 
 from redis.asyncio import Redis
 
-from runner.loop import Loop
+from streamfn.runner.loop import Loop
 
 log = logging.getLogger("streamfn.runner.clock")
 

@@ -14,11 +14,11 @@ import logging
 
 from redis.exceptions import RedisError
 
-from runner import faults
-from runner.jobs import DONE, FINISHED, FLUSHING, Job, Leases
-from runner.loop import Backoff, cancel_and_wait
-from runner.metrics import Metrics
 from streamfn.rdb import RDB, Completion
+from streamfn.runner import faults
+from streamfn.runner.jobs import DONE, FINISHED, FLUSHING, Job, Leases
+from streamfn.runner.loop import Backoff, cancel_and_wait
+from streamfn.runner.metrics import Metrics
 
 log = logging.getLogger("streamfn.runner.completer")
 

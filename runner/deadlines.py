@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from runner.jobs import Job
+from streamfn.runner.jobs import Job
 
 SWEEP_S = 0.025
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from runner.clock import RedisClock
-from runner.discovery import Discovery
-from runner.loop import Loop
-from runner.metrics import Metrics
 from streamfn.keys import Keys
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.loop import Loop
+from streamfn.runner.metrics import Metrics
 
 REFRESH_INTERVAL = 5.0
 

@@ -15,8 +15,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from runner.loader import LoadedFunction, LoadError, check_file_name, load_function, unload
-from runner.loop import cancel_and_wait
+from streamfn.runner.loader import LoadedFunction, LoadError, check_file_name, load_function, unload
+from streamfn.runner.loop import cancel_and_wait
 from streamfn.settings import Settings
 
 log = logging.getLogger("streamfn.runner.discovery")

@@ -16,15 +16,19 @@ import logging
 import random
 import time
 
-from runner import faults
-from runner.calls import Calls, HandlerFailed, HandlerTimeout
-from runner.completer import Completer
-from runner.deadlines import Deadlines
-from runner.isolation import WorkerCrashed, WorkerStartFailed
-from runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
-from runner.loader import LoadedFunction
-from runner.metrics import Metrics
-from runner.outcomes import (
+from streamfn import codec
+from streamfn.context import Context, PermanentError
+from streamfn.names import belongs_to, function_of
+from streamfn.rdb import Completion
+from streamfn.runner import faults
+from streamfn.runner.calls import Calls, HandlerFailed, HandlerTimeout
+from streamfn.runner.completer import Completer
+from streamfn.runner.deadlines import Deadlines
+from streamfn.runner.isolation import WorkerCrashed, WorkerStartFailed
+from streamfn.runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
+from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.metrics import Metrics
+from streamfn.runner.outcomes import (
     MESSAGE_CHARS,
     bounded,
     clip,
@@ -33,10 +37,6 @@ from runner.outcomes import (
     timed_out,
     unserialisable,
 )
-from streamfn import codec
-from streamfn.context import Context, PermanentError
-from streamfn.names import belongs_to, function_of
-from streamfn.rdb import Completion
 
 log = logging.getLogger("streamfn.runner.executor")
 

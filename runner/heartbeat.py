@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from runner import faults
-from runner.jobs import DONE, LOST, RUNNING, Leases
-from runner.loop import Loop
-from runner.metrics import Metrics
 from streamfn.rdb import RDB
+from streamfn.runner import faults
+from streamfn.runner.jobs import DONE, LOST, RUNNING, Leases
+from streamfn.runner.loop import Loop
+from streamfn.runner.metrics import Metrics
 
 log = logging.getLogger("streamfn.runner.heartbeat")
 

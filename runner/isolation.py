@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from runner.outcomes import worker_crashed
-from runner.wire import FrameError, frame, length_of
+from streamfn.runner.outcomes import worker_crashed
+from streamfn.runner.wire import FrameError, frame, length_of
 
 log = logging.getLogger("streamfn.runner.isolation")
 
@@ -109,7 +109,7 @@ class Worker:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "runner.child",
+                "streamfn.runner.child",
                 orjson.dumps(spec).decode(),
                 pass_fds=(theirs.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,

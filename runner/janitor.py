@@ -31,10 +31,10 @@ from __future__ import annotations
 import logging
 import random
 
-from runner.discovery import Discovery
-from runner.loop import Loop
-from runner.metrics import Metrics
 from streamfn.rdb import RDB
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.loop import Loop
+from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 
 log = logging.getLogger("streamfn.runner.janitor")

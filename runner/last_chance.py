@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from runner.jobs import RUNNING, Job
 from streamfn.rdb import RDB
+from streamfn.runner.jobs import RUNNING, Job
 
 PEEK_MIN = 100  # rows read per look, at least: enough to see past a run of last chances
 

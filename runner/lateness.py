@@ -9,11 +9,11 @@ reclaimed from a dead runner starts again and is observed again, at its real, la
 
 from __future__ import annotations
 
-from runner.clock import RedisClock
-from runner.executor import Executor
-from runner.jobs import Job
-from runner.loader import LoadedFunction
-from runner.metrics import Metrics
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.executor import Executor
+from streamfn.runner.jobs import Job
+from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.metrics import Metrics
 
 
 class ScheduleLateness:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.policy import Policy, PolicyError, parse_policy
 from streamfn.names import is_function_name
+from streamfn.runner.policy import Policy, PolicyError, parse_policy
 from streamfn.settings import Settings
 
 Handler = Callable[[Any, Any], Any]

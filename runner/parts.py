@@ -11,26 +11,26 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from runner.announcer import Announcer
-from runner.cancellation import Canceller
-from runner.clock import RedisClock
-from runner.completer import Completer
-from runner.depth import StreamGauges
-from runner.discovery import Discovery
-from runner.executor import Executor
-from runner.heartbeat import Heartbeat
-from runner.janitor import Janitor
-from runner.jobs import Leases
-from runner.lateness import ScheduleLateness, TimedExecutor
-from runner.metrics import Metrics
-from runner.metrics_server import MetricsServer
-from runner.promoter import Promoters
-from runner.reader import BLOCK_MS, BURST_BLOCK_MS, Reader
-from runner.reclaimer import Reclaimer
-from runner.scheduling import Scheduling
 from streamfn.connection import make_redis
 from streamfn.keys import Keys
 from streamfn.rdb import RDB
+from streamfn.runner.announcer import Announcer
+from streamfn.runner.cancellation import Canceller
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.completer import Completer
+from streamfn.runner.depth import StreamGauges
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.executor import Executor
+from streamfn.runner.heartbeat import Heartbeat
+from streamfn.runner.janitor import Janitor
+from streamfn.runner.jobs import Leases
+from streamfn.runner.lateness import ScheduleLateness, TimedExecutor
+from streamfn.runner.metrics import Metrics
+from streamfn.runner.metrics_server import MetricsServer
+from streamfn.runner.promoter import Promoters
+from streamfn.runner.reader import BLOCK_MS, BURST_BLOCK_MS, Reader
+from streamfn.runner.reclaimer import Reclaimer
+from streamfn.runner.scheduling import Scheduling
 from streamfn.settings import Settings
 
 

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from typing import Any
 
-from runner.isolation import Reply, Target, Worker, WorkerCrashed, WorkerStartFailed
+from streamfn.runner.isolation import Reply, Target, Worker, WorkerCrashed, WorkerStartFailed
 
 log = logging.getLogger("streamfn.runner.isolation")
 

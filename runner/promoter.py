@@ -14,11 +14,11 @@ import logging
 
 from redis.asyncio import Redis
 
-from runner.clock import RedisClock
-from runner.discovery import Discovery
-from runner.loop import Loop
 from streamfn.keys import Keys
 from streamfn.rdb import RDB
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.loop import Loop
 
 log = logging.getLogger("streamfn.runner.promoter")
 

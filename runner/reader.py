@@ -19,14 +19,14 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from runner import faults
-from runner.discovery import Discovery
-from runner.executor import Executor
-from runner.groups import ensure_groups
-from runner.loader import LoadedFunction
-from runner.loop import Backoff, cancel_and_wait
 from streamfn import resp
 from streamfn.keys import GROUP, Keys
+from streamfn.runner import faults
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.executor import Executor
+from streamfn.runner.groups import ensure_groups
+from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.loop import Backoff, cancel_and_wait
 
 log = logging.getLogger("streamfn.runner.reader")
 

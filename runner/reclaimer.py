@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from runner import faults
-from runner.completer import Completer
-from runner.discovery import Discovery
-from runner.executor import Executor
-from runner.jobs import DONE, Job, Leases
-from runner.last_chance import LastChances
-from runner.loader import LoadedFunction
-from runner.loop import Loop
-from runner.metrics import Metrics
 from streamfn.names import function_of
 from streamfn.rdb import RDB, Claimed, Completion
+from streamfn.runner import faults
+from streamfn.runner.completer import Completer
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.executor import Executor
+from streamfn.runner.jobs import DONE, Job, Leases
+from streamfn.runner.last_chance import LastChances
+from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.loop import Loop
+from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 
 log = logging.getLogger("streamfn.runner.reclaimer")

@@ -27,10 +27,10 @@ import time
 
 from redis.asyncio import Redis
 
-from runner.discovery import Discovery
-from runner.loader import LoadedFunction
-from runner.loop import Loop
 from streamfn.keys import Keys
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.loop import Loop
 from streamfn.schedules import (
     ScheduleError,
     Scheduler,

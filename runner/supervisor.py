@@ -25,9 +25,9 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
-from runner.jobs import Job
-from runner.loop import cancel_and_wait
-from runner.parts import Parts, build
+from streamfn.runner.jobs import Job
+from streamfn.runner.loop import cancel_and_wait
+from streamfn.runner.parts import Parts, build
 from streamfn.settings import Settings, SettingsError
 
 log = logging.getLogger("streamfn.runner")

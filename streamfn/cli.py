@@ -118,14 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _gateway(argv: list[str]) -> int:
-    from gateway.app import main as gateway_main
+    from streamfn.gateway.app import main as gateway_main
 
     return gateway_main(argv)
 
 
 def _runner(argv: list[str]) -> int:
     # The runner must never import the gateway: only this function's module is loaded.
-    from runner.supervisor import main as runner_main
+    from streamfn.runner.supervisor import main as runner_main
 
     return runner_main(argv)
 
@@ -137,9 +137,11 @@ def _schedule(argv: list[str]) -> int:
 
 
 BENCH_EXTRA = ("matplotlib", "tqdm")
+"""What the benchmarks need beyond streamfn (bench/pyproject.toml)."""
 BENCH_HINT = (
-    "the benchmarks are a repository tool: in a clone of streamfn run `make bench-install` "
-    "(or `pip install -e '.[bench]'` in its virtualenv), then `streamfn bench --help`"
+    "the benchmarks are a repository tool, not part of the streamfn package: in a clone of "
+    "streamfn run `make bench-install` (or `pip install -e ./bench` in its virtualenv), "
+    "then `streamfn bench --help`"
 )
 
 

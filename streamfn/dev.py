@@ -68,8 +68,8 @@ class DevStack:
         # Stopped in this order: the runner drains in-flight work while the gateway can still
         # answer its ?wait= callers, and Redis goes last (see _stop).
         self.children = [
-            Child("runner", python_module("runner"), env),
-            Child("gateway", python_module("gateway"), env),
+            Child("runner", python_module("streamfn.runner"), env),
+            Child("gateway", python_module("streamfn.gateway"), env),
         ]
         for child in self.children:
             child.start()

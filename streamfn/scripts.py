@@ -70,7 +70,7 @@ async def _send(
 
 
 def _load(name: str) -> Script:
-    source = resources.files("lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    source = resources.files("streamfn.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
     sha = hashlib.sha1(source.encode()).hexdigest()
     return Script(name, source, sha, resp.bulk(("EVALSHA", sha)))
 

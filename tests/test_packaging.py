@@ -72,10 +72,19 @@ def test_wheel_ships_every_lua_script_and_the_typing_marker(wheel: Path) -> None
     names = set(zipfile.ZipFile(wheel).namelist())
     scripts = sorted(p.name for p in (ROOT / "lua").glob("*.lua"))
     assert scripts
-    assert {f"lua/{s}" for s in scripts} <= names
+    assert {f"streamfn/lua/{s}" for s in scripts} <= names
     assert "streamfn/py.typed" in names
     for package in PYPROJECT["tool"]["setuptools"]["packages"]:
         assert f"{package.replace('.', '/')}/__init__.py" in names
+
+
+def test_wheel_installs_one_top_level_name_and_no_bench(wheel: Path) -> None:
+    """gateway, runner and lua install under streamfn; bench is a repository tool."""
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/")[0] for name in names}
+    assert {t for t in top if not t.endswith(".dist-info")} == {"streamfn"}
+    assert not [n for n in names if "/bench/" in n or n.endswith(".cjs")]
+    assert {"streamfn/gateway/app.py", "streamfn/runner/supervisor.py"} <= set(names)
 
 
 def test_wheel_declares_the_console_script(wheel: Path) -> None:
@@ -94,7 +103,7 @@ def test_installed_code_loads_its_scripts_from_outside_the_repo(
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import streamfn; from importlib import resources; from streamfn.scripts import SCRIPTS;"
         "print(streamfn.__file__);"
-        "lua = resources.files('lua').iterdir();"
+        "lua = resources.files('streamfn.lua').iterdir();"
         "print(*sorted(p.name for p in lua if p.name.endswith('.lua')))"
     )
     # -I: the current dir and PYTHONPATH stay off sys.path, so the repo cannot stand in.
@@ -127,8 +136,9 @@ def test_dockerfile_base_user_and_entrypoint() -> None:
 
 def test_dockerfile_copies_every_package_and_the_functions() -> None:
     sources = set(copied_sources())
-    top_level = {p.split(".")[0] for p in PYPROJECT["tool"]["setuptools"]["packages"]}
-    assert top_level <= sources, "pip install . in the image needs every package's sources"
+    # streamfn/gateway, streamfn/runner and streamfn/lua are symlinks to these folders.
+    assert {"streamfn", "gateway", "runner", "lua"} <= sources, "pip install . needs them all"
+    assert "bench" not in sources, "the benchmarks are not part of the image"
     assert {"pyproject.toml", PYPROJECT["project"]["readme"], "functions"} <= sources
 
 
@@ -139,7 +149,7 @@ def test_dockerignore_keeps_what_the_image_needs() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert not ignored & set(copied_sources())
-    assert {".git", ".venv", "bench/.peers"} <= ignored
+    assert {".git", ".venv", "bench"} <= ignored
 
 
 # --- compose.yaml -------------------------------------------------------------------------

@@ -59,7 +59,9 @@ class Stack:
         return read_executions(self.probe_log)
 
     def start_runner(self, **env: str) -> Proc:
-        proc = spawn("runner", "runner", env_for(self.settings, **{**self.env, **env}), self.tmp)
+        proc = spawn(
+            "runner", "streamfn.runner", env_for(self.settings, **{**self.env, **env}), self.tmp
+        )
         self.runners.append(proc)
         return proc
 

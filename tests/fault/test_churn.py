@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from runner.janitor import cleanup_bound
 from streamfn.keys import GROUP
+from streamfn.runner.janitor import cleanup_bound
 from tests.fault.checker import all_succeeded, check, final_statuses
 from tests.fault.conftest import MakeStack
 from tests.fault.figures import record

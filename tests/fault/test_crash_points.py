@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from runner import faults
 from streamfn.client import Client
 from streamfn.keys import GROUP
+from streamfn.runner import faults
 from streamfn.settings import TEST_ONLY_SWITCHES, Settings
 from tests.fault.checker import all_succeeded, check, final_statuses
 from tests.fault.conftest import MakeStack

@@ -75,7 +75,9 @@ def _healthy(url: str) -> bool:
 def live(settings: Settings, tmp_path: Path) -> Iterator[Live]:
     asyncio.run(_publish(settings))
     port = free_port()
-    proc = spawn("gateway", "gateway", env_for(settings, STREAMFN_PORT=str(port)), tmp_path)
+    proc = spawn(
+        "gateway", "streamfn.gateway", env_for(settings, STREAMFN_PORT=str(port)), tmp_path
+    )
     proc.port = port
     client = sync_redis.Redis.from_url(settings.redis_url)
     try:

@@ -16,8 +16,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from gateway.app import create_app
-from gateway.state import CATALOG
+from streamfn.gateway.app import create_app
+from streamfn.gateway.state import CATALOG
 from streamfn.keys import Keys
 from streamfn.registry import RunnerReport, publish
 from streamfn.settings import Settings

@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.app import create_app, main, start
-from gateway.state import CATALOG, CLIENT, METRICS, REDIS, SETTINGS
+from streamfn.gateway.app import create_app, main, start
+from streamfn.gateway.state import CATALOG, CLIENT, METRICS, REDIS, SETTINGS
 from streamfn.settings import Settings
 from tests.support.procs import env_for, start_gateway, wait_until
 
@@ -66,7 +66,11 @@ def test_main_rejects_a_setting_typo(
 def test_python_m_gateway_exits_2_on_bad_settings(settings: Settings) -> None:
     env = env_for(settings, STREAMFN_MAX_BODY="-1")
     done = subprocess.run(
-        [sys.executable, "-m", "gateway"], env=env, cwd=ROOT, capture_output=True, timeout=60
+        [sys.executable, "-m", "streamfn.gateway"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert b"STREAMFN_MAX_BODY" in done.stderr

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import ClientResponse
 from redis.asyncio import Redis
 
-from gateway.state import CLIENT
+from streamfn.gateway.state import CLIENT
 from streamfn.keys import Keys
 from streamfn.settings import Settings
 from tests.gateway.conftest import Client, serving

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from redis.asyncio import Redis
 
-from gateway.catalog import CatalogCache
 from streamfn.connection import make_redis
 from streamfn.errors import ErrorCode
+from streamfn.gateway.catalog import CatalogCache
 from streamfn.keys import Keys
 from streamfn.registry import Catalog, withdraw
 from streamfn.settings import Settings

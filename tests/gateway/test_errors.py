@@ -18,8 +18,8 @@ from redis.exceptions import (
     TimeoutError,
 )
 
-from gateway.errors import ApiError, error_middleware, is_redis_unavailable
 from streamfn.errors import ErrorCode
+from streamfn.gateway.errors import ApiError, error_middleware, is_redis_unavailable
 from tests.gateway.conftest import Client
 
 RAISED: dict[str, BaseException] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from gateway.state import CATALOG
+from streamfn.gateway.state import CATALOG
 from streamfn.keys import Keys
 from streamfn.registry import RunnerReport, publish, withdraw
 from tests.gateway.conftest import Client, make_known

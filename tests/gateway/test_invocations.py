@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 from yarl import URL
 
-from gateway.state import CLIENT
+from streamfn.gateway.state import CLIENT
 from streamfn.keys import Keys
 from tests.gateway.conftest import Client
 from tests.gateway.fake_runner import FakeRunner

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from yarl import URL
 
-from gateway.errors import ApiError
+from streamfn.gateway.errors import ApiError
 from streamfn.keys import Keys
 from streamfn.settings import Settings
 from tests.gateway.conftest import Client, raw_request, serving
@@ -374,7 +374,7 @@ async def test_idempotency_key_twice_is_400(client: Client) -> None:
 
 
 async def test_rejections_never_hold_a_waiter(client: Client) -> None:
-    from gateway.state import CLIENT
+    from streamfn.gateway.state import CLIENT
 
     assert client.app is not None
     for _ in range(3):

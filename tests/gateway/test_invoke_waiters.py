@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from gateway.app import REDIS_CONNECTIONS, start
-from gateway.state import CLIENT
+from streamfn.gateway.app import REDIS_CONNECTIONS, start
+from streamfn.gateway.state import CLIENT
 from streamfn.settings import Settings
 from streamfn.waiters import WaiterHub
 from tests.gateway.fake_runner import FakeRunner

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 from yarl import URL
 
-from gateway.state import CATALOG, CLIENT
+from streamfn.gateway.state import CATALOG, CLIENT
 from streamfn.keys import Keys
 from streamfn.registry import withdraw
 from tests.gateway.conftest import Client, raw_request

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway.openapi import build_spec
-from gateway.routes import ROUTES
+from streamfn.gateway.openapi import build_spec
+from streamfn.gateway.routes import ROUTES
 from streamfn.settings import DEFAULTS, Settings
 from tests.gateway.conftest import Client
 

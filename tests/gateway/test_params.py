@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from gateway import params
-from gateway.errors import ApiError
 from streamfn.errors import ErrorCode
+from streamfn.gateway import params
+from streamfn.gateway.errors import ApiError
 
 
 @pytest.mark.parametrize(

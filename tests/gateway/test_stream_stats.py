@@ -6,7 +6,7 @@ import time
 
 from redis.asyncio import Redis
 
-from gateway.stream_stats import StreamStat, read_stream_stats
+from streamfn.gateway.stream_stats import StreamStat, read_stream_stats
 from streamfn.keys import Keys
 
 

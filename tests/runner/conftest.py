@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from runner.supervisor import Runner
 from streamfn.client import Client
 from streamfn.invocations import Invocation
+from streamfn.runner.supervisor import Runner
 from streamfn.settings import Settings
 
 StartRunner = Callable[..., Awaitable[Runner]]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from runner.cancellation import Canceller
-from runner.supervisor import Runner
 from streamfn.client import Client
 from streamfn.keys import Keys
+from streamfn.runner.cancellation import Canceller
+from streamfn.runner.supervisor import Runner
 from tests.runner.conftest import StartRunner, lines, recorder, wait_final, wait_for, write_function
 from tests.runner.test_isolation import alive
 

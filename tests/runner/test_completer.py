@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from runner.completer import Completer
-from runner.jobs import DONE, Job, Leases
-from runner.metrics import Metrics
 from streamfn.client import Client
 from streamfn.connection import make_redis
 from streamfn.keys import GROUP, Keys
 from streamfn.rdb import RDB, Completion
+from streamfn.runner.completer import Completer
+from streamfn.runner.jobs import DONE, Job, Leases
+from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 from tests.runner.conftest import wait_final, wait_for
 from tests.support.redis_server import free_port

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from runner.deadlines import Deadlines
-from runner.jobs import Job
+from streamfn.runner.deadlines import Deadlines
+from streamfn.runner.jobs import Job
 
 
 async def test_expires_after_the_deadline_and_stops_sweeping() -> None:

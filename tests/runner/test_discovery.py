@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from runner.discovery import Discovery
+from streamfn.runner.discovery import Discovery
 from streamfn.settings import Settings
 from tests.runner.conftest import wait_for, write_function
 

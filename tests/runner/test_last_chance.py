@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from runner.jobs import DONE, Job
-from runner.last_chance import Idle, LastChances, plan
 from streamfn.keys import GROUP, Keys
 from streamfn.rdb import RDB
+from streamfn.runner.jobs import DONE, Job
+from streamfn.runner.last_chance import Idle, LastChances, plan
 from streamfn.settings import Settings
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import aiohttp
 
-from runner.metrics import Metrics
 from streamfn.client import Client
+from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 from tests.runner.conftest import StartRunner, lines, recorder, wait_final, wait_for, write_function
 from tests.support.redis_server import free_port

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.outcomes import (
+from streamfn.runner.outcomes import (
     MESSAGE_CHARS,
     TRACEBACK_CHARS,
     bounded,

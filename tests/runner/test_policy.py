@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from runner.policy import Policy, PolicyError, parse_policy
+from streamfn.runner.policy import Policy, PolicyError, parse_policy
 from streamfn.settings import DEFAULTS
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from runner.clock import RedisClock
-from runner.discovery import Discovery
-from runner.promoter import Promoter, Promoters
 from streamfn.client import Client
 from streamfn.keys import Keys
 from streamfn.rdb import RDB
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.promoter import Promoter, Promoters
 from streamfn.settings import Settings
 from tests.runner.conftest import StartRunner, lines, recorder, wait_final, wait_for, write_function
 

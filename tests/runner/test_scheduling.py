@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from runner.clock import RedisClock
-from runner.discovery import Discovery
-from runner.lateness import ScheduleLateness
-from runner.metrics import Metrics
-from runner.scheduling import DeclaredSync
 from streamfn.keys import Keys
 from streamfn.registry import read_catalog
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.lateness import ScheduleLateness
+from streamfn.runner.metrics import Metrics
+from streamfn.runner.scheduling import DeclaredSync
 from streamfn.schedules import ScheduleStore, parse_definition
 from streamfn.settings import Settings
 from tests.runner.conftest import StartRunner, lines, recorder, wait_for, write_function

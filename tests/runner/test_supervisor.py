@@ -126,7 +126,11 @@ async def test_burst_with_nothing_to_do_exits_at_once(
 def test_bad_settings_exit_2_with_a_clear_message(settings: Settings) -> None:
     env = env_for(settings, STREAMFN_VISIBILITY_TIMEOUT="soon")
     done = subprocess.run(
-        [sys.executable, "-m", "runner"], env=env, cwd=ROOT, capture_output=True, timeout=30
+        [sys.executable, "-m", "streamfn.runner"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=30,
     )
     assert done.returncode == 2
     assert b"STREAMFN_VISIBILITY_TIMEOUT" in done.stderr
@@ -134,7 +138,7 @@ def test_bad_settings_exit_2_with_a_clear_message(settings: Settings) -> None:
 
 def test_bad_arguments_are_refused(settings: Settings) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "runner", "--concurrency", "0"],
+        [sys.executable, "-m", "streamfn.runner", "--concurrency", "0"],
         env=env_for(settings),
         cwd=ROOT,
         capture_output=True,

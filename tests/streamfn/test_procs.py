@@ -109,7 +109,7 @@ def test_describe_exit() -> None:
 
 
 def test_python_module_uses_this_interpreter() -> None:
-    assert python_module("runner") == [sys.executable, "-m", "runner"]
+    assert python_module("streamfn.runner") == [sys.executable, "-m", "streamfn.runner"]
 
 
 def test_signal_flag_records_and_restores() -> None:

@@ -92,12 +92,14 @@ def spawn(name: str, module: str, env: dict[str, str], log_dir: Path, *args: str
 
 
 def start_runner(settings: Settings, log_dir: Path, *args: str, **extra: str) -> Proc:
-    return spawn("runner", "runner", env_for(settings, **extra), log_dir, *args)
+    return spawn("runner", "streamfn.runner", env_for(settings, **extra), log_dir, *args)
 
 
 async def start_gateway(settings: Settings, log_dir: Path, **extra: str) -> Proc:
     port = free_port()
-    proc = spawn("gateway", "gateway", env_for(settings, STREAMFN_PORT=str(port), **extra), log_dir)
+    proc = spawn(
+        "gateway", "streamfn.gateway", env_for(settings, STREAMFN_PORT=str(port), **extra), log_dir
+    )
     proc.port = port
     async with aiohttp.ClientSession() as http:
 

@@ -110,3 +110,10 @@ def test_describe_exit() -> None:
 
 def test_python_module_uses_this_interpreter() -> None:
     assert python_module("streamfn.runner") == [sys.executable, "-m", "streamfn.runner"]
+    assert python_module("streamfn", "runner", "--burst") == [
+        sys.executable,
+        "-m",
+        "streamfn",
+        "runner",
+        "--burst",
+    ]

@@ -8,7 +8,6 @@ ran (whatever its figures), 1 when one could not run, 2 for a bad command line.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import tempfile
 import time
@@ -20,12 +19,12 @@ from bench import workloads
 from bench.charts import write_charts
 from bench.handlers import write_functions
 from bench.harness import Harness, Options
-from bench.http_load import CLIENTS
 from bench.machine import ROOT, describe
-from bench.redis_server import PrivateRedis
 from bench.report import print_table, write_json
 from bench.result import WorkloadResult
+from streamfn.cli import edge
 from streamfn.connection import make_redis
+from streamfn.launch import PrivateRedis
 from streamfn.settings import DEFAULTS
 
 RESULTS = ROOT / "bench" / "results"
@@ -39,9 +38,15 @@ def parse(argv: list[str]) -> Options:
         default="all",
         help=f"one of: all, {', '.join(workloads.ORDER)} (default: all)",
     )
-    p.add_argument("--n", type=int, help="invocations per repeat (default: per workload)")
-    p.add_argument("--runners", type=int, default=1, help="runner processes (default 1)")
-    p.add_argument("--repeat", type=int, default=3, help="measured repeats (default 3)")
+    p.add_argument(
+        "--n", type=edge.positive_int, help="invocations per repeat (default: per workload)"
+    )
+    p.add_argument(
+        "--runners", type=edge.positive_int, default=1, help="runner processes (default 1)"
+    )
+    p.add_argument(
+        "--repeat", type=edge.positive_int, default=3, help="measured repeats (default 3)"
+    )
     p.add_argument(
         "--redis-url",
         help="use this Redis (own namespace, never flushed) "
@@ -55,18 +60,12 @@ def parse(argv: list[str]) -> Options:
     )
     p.add_argument(
         "--concurrency",
-        type=int,
+        type=edge.positive_int,
         default=64,
         help="HTTP connections of the load generator (default 64)",
     )
     p.add_argument("--peers", help="comma-separated subset of peers (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.add_argument(
-        "--http-client",
-        choices=CLIENTS,
-        default="raw",
-        help="HTTP load generator: raw (lean asyncio, default) or aiohttp",
-    )
     a = p.parse_args(argv)
     if a.workload == "all":
         chosen = tuple(w for w in workloads.ORDER if not (a.quick and w == "peers"))
@@ -75,14 +74,6 @@ def parse(argv: list[str]) -> Options:
         unknown = [w for w in chosen if w not in workloads.ORDER]
         if unknown or not chosen:
             p.error(f"unknown workload {unknown}; choose from: all, {', '.join(workloads.ORDER)}")
-    for flag, value in (
-        ("--n", a.n),
-        ("--runners", a.runners),
-        ("--repeat", a.repeat),
-        ("--concurrency", a.concurrency),
-    ):
-        if value is not None and value < 1:
-            p.error(f"{flag} must be at least 1, got {value}")
     return Options(
         workloads=chosen,
         n=a.n,
@@ -94,7 +85,6 @@ def parse(argv: list[str]) -> Options:
         concurrency=a.concurrency,
         peers=tuple(x.strip() for x in a.peers.split(",") if x.strip()) if a.peers else None,
         progress=not a.no_progress,
-        http_client=a.http_client,
     )
 
 
@@ -107,11 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = options.out or RESULTS / stamp
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="streamfn-bench-") as tmp:
-        server = None if options.redis_url else PrivateRedis()
+        server = (
+            None
+            if options.redis_url
+            else PrivateRedis(args=("--databases", "32"), hint="or pass --redis-url")
+        )
         try:
             if server is not None:
                 server.start()
-            url = options.redis_url or (server.url(0) if server else "")
+            url = options.redis_url or (server.url if server else "")
             harness = Harness(options, url, server is not None, Path(tmp))
             write_functions(harness.functions_dir)
             document = _run(harness, stamp)
@@ -133,14 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(h: Harness, stamp: str) -> dict[str, Any]:
-    try:
-        import uvloop
-
-        runner: Any = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    result: dict[str, Any] = runner(_run_async(h, stamp))
-    return result
+    return edge.run(_run_async(h, stamp))
 
 
 async def _run_async(h: Harness, stamp: str) -> dict[str, Any]:
@@ -182,7 +169,6 @@ async def _run_async(h: Harness, stamp: str) -> dict[str, Any]:
             "repeat": h.repeats,
             "quick": h.options.quick,
             "concurrency": h.options.concurrency,
-            "http_client": h.options.http_client,
             "own_redis": h.own_redis,
         },
         "workloads": {r.name: r.to_json() for r in results},

@@ -1,13 +1,15 @@
 """The run context every workload receives: options, Redis, namespaces, processes, repeats.
 
 A workload asks the harness for a fresh namespace (its keys are dropped afterwards, never a
-FLUSHDB), a :class:`~bench.stack.Stack` for its processes, and ``repeat`` to run a warm-up
-followed by K measured repeats.
+FLUSHDB), a :class:`BenchStack` for its processes, and ``repeat`` to run a warm-up followed by
+K measured repeats.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,15 +18,19 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bench.http_load import HttpRun, post_many
+from bench.errors import BenchError
 from bench.observe import drop_namespace
-from bench.procs import StackEnv
 from bench.progress import Progress
+from bench.raw_http import HttpRun, post_many
 from bench.result import Figures
-from bench.stack import Stack
 from streamfn.client import Client
 from streamfn.connection import make_redis
+from streamfn.keys import Keys
+from streamfn.launch import Child, Stack
+from streamfn.registry import read_catalog
 from streamfn.settings import DEFAULTS, Settings
+
+START_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +47,6 @@ class Options:
     concurrency: int = 64
     peers: tuple[str, ...] | None = None
     progress: bool = True
-    http_client: str = "raw"
 
 
 class Harness:
@@ -74,11 +79,9 @@ class Harness:
     async def post_many(
         self, url: str, count: int, concurrency: int, body: bytes = b"null", label: str = ""
     ) -> HttpRun:
-        """HTTP load with the chosen generator; a progress bar when ``label`` is given."""
+        """HTTP load from :mod:`bench.raw_http`; a progress bar when ``label`` is given."""
         with self.progress(count if label else 0, label) as bar:
-            return await post_many(
-                url, count, concurrency, body, bar if label else None, self.options.http_client
-            )
+            return await post_many(url, count, concurrency, body, bar if label else None)
 
     def progress(self, total: int, label: str) -> Progress:
         return Progress(total, label, enabled=self.options.progress)
@@ -93,20 +96,33 @@ class Harness:
             log_level="WARNING",
         )
 
+    def environ(self, namespace: str) -> dict[str, str]:
+        """The ``STREAMFN_*`` variables every gateway and runner of a workload shares."""
+        # Drop the caller's STREAMFN_* so a stray variable cannot change what we measure.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMFN_")}
+        env.update(
+            STREAMFN_REDIS_URL=self.redis_url,
+            STREAMFN_NAMESPACE=namespace,
+            STREAMFN_FUNCTIONS_DIR=str(self.functions_dir),
+            STREAMFN_HOST="127.0.0.1",
+            STREAMFN_RUNNER_METRICS_PORT="0",
+            STREAMFN_LOG_LEVEL="WARNING",
+        )
+        return env
+
     @asynccontextmanager
     async def namespace(self) -> AsyncIterator[Namespace]:
         """A fresh namespace with its own Redis client and stack; everything is undone after."""
         name = "bench-" + uuid.uuid4().hex[:10]
         settings = self.settings(name)
         redis = make_redis(settings, max_connections=256, socket_timeout=60.0)
-        env = StackEnv(self.redis_url, name, self.functions_dir, self.logs)
-        stack = Stack(env, redis)
+        stack = BenchStack(self.environ(name), self.logs, redis, Keys(name))
         client = Client(redis, settings)
         try:
             yield Namespace(name, settings, redis, stack, client)
         finally:
             await client.close()
-            await stack.close()
+            await asyncio.to_thread(stack.stop)
             await drop_namespace(redis, name)
             await redis.aclose()
 
@@ -125,6 +141,45 @@ class Harness:
         return out
 
 
+class BenchStack(Stack):
+    """A workload's gateway and runners, awaited until ready before anything is measured.
+
+    Ready means: the gateway answers ``GET /healthz`` and lists the function in
+    ``GET /functions``; each runner has published a registry report naming the function (the
+    same report the gateway reads), so no measured invocation waits for a process to import.
+    """
+
+    def __init__(self, env: dict[str, str], log_dir: Path, redis: Redis, keys: Keys) -> None:
+        super().__init__(env, log_dir)
+        self.redis = redis
+        self.keys = keys
+
+    async def serve(self, function: str) -> str:
+        """Start the gateway; returns its base URL once it lists ``function``."""
+        gateway = self.start_gateway()
+        await self.await_ready(gateway, functions={function}, timeout=START_TIMEOUT)
+        return gateway.url
+
+    async def start_runners(
+        self, count: int, function: str, concurrency: int | None = None
+    ) -> list[Child]:
+        """Start ``count`` runner processes; returns them once all report ``function``."""
+        args = ("--concurrency", str(concurrency)) if concurrency is not None else ()
+        new = [self.start_runner(*args) for _ in range(count)]
+        want = len(self.runners)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            self.check_alive()
+            entry = (await read_catalog(self.redis, self.keys)).functions.get(function)
+            if entry is not None and int(entry.get("runners", 0)) >= want:
+                return new
+            await asyncio.sleep(0.05)
+        raise BenchError(
+            f"{want} runner(s) did not report function {function!r} within {START_TIMEOUT}s; "
+            f"runner log:\n{new[-1].log_tail()}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Namespace:
     """One workload's slice of Redis and its processes."""
@@ -132,5 +187,5 @@ class Namespace:
     name: str
     settings: Settings
     redis: Redis
-    stack: Stack
+    stack: BenchStack
     client: Client

@@ -1,21 +1,57 @@
-"""A lean HTTP/1.1 load generator: keep-alive connections on asyncio streams, one request in
-flight per connection, responses framed by ``Content-Length``.
+"""The bench's HTTP load generator: ``concurrency`` keep-alive connections on asyncio streams,
+each sending its next request as soon as the previous answer is read (a closed loop), with
+responses framed by ``Content-Length``.
 
-Why not only aiohttp's client: on this 2-core machine it spends ~230 µs of CPU per request, a
-large share of the cores the gateway under test needs.  This one sends the same requests for a
+Why not aiohttp's client: on this 2-core machine it spends ~230 µs of CPU per request, a large
+share of the cores the gateway under test needs.  This one sends the same requests for a
 fraction of that.  It understands exactly what a load test needs (status line, headers,
-``Content-Length`` body) and fails loudly on anything else (e.g. a chunked response).
+``Content-Length`` body) and fails loudly on anything else (e.g. a chunked response).  It runs
+in the bench process, so its own CPU (``client_cpu_s``) is reported next to every figure; the
+other generator is ``wrk`` (:mod:`bench.wrk`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bench.http_load import HttpRun, id_of
-from bench.procs import self_cpu_seconds
+import orjson
+
+from bench.cpu import self_cpu_seconds
 from bench.progress import Progress
+
+
+@dataclass(slots=True)
+class HttpRun:
+    """What ``count`` requests got back.  Times are ``time.perf_counter()`` seconds."""
+
+    ids: list[str] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    started: float = 0.0
+    finished: float = 0.0
+    client_cpu_s: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return self.finished - self.started
+
+    def ok(self, *codes: int) -> int:
+        return sum(self.statuses[c] for c in codes)
+
+
+def id_of(raw: bytes) -> str | None:
+    """The ``id`` of an invocation in a JSON response body, if there is one."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    inv = body.get("id") if isinstance(body, dict) else None
+    return inv if isinstance(inv, str) else None
 
 
 class ProtocolError(RuntimeError):

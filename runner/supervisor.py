@@ -1,34 +1,32 @@
-"""Supervisor: start the runner's parts in order, own signals, shut down without losing work.
+"""Supervisor: start the runner's parts in order, shut down without losing work.
 
 The parts are built (and connected) by :mod:`runner.parts`.  Start order: metrics server,
 discovery (first scan), clock, completer, heartbeat, announcer, promoters, schedules (firing
 and file-declared sync), stream gauges, then reader, reclaimer and janitor, so nothing is read
 before outcomes can be reported and leases renewed.
 
-SIGTERM/SIGINT stop reading, reclaiming and firing schedules at once; running work gets
-``shutdown_grace`` seconds (a second signal cuts it short), then what remains is cancelled and
-handed back with ``release.lua`` so another runner starts it immediately.  Outcomes are
-flushed, the registry report withdrawn, and the process exits 0.
+:meth:`Runner.request_stop` (what SIGTERM/SIGINT call: ``streamfn runner`` in
+:mod:`streamfn.cli.serve_cmd` wires the signals) stops reading, reclaiming and firing
+schedules at once; running work gets ``shutdown_grace`` seconds (a second request cuts it
+short), then what remains is cancelled and handed back with ``release.lua`` so another runner
+starts it immediately.  Outcomes are flushed, the registry report withdrawn, and the process
+exits 0.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
-import signal
 import socket
-import sys
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from streamfn.runner.jobs import Job
 from streamfn.runner.loop import cancel_and_wait
 from streamfn.runner.parts import Parts, build
-from streamfn.settings import Settings, SettingsError
+from streamfn.settings import Settings
 
 log = logging.getLogger("streamfn.runner")
 
@@ -220,81 +218,3 @@ class Runner:
                 len(failed),
                 failed[0],
             )
-
-
-async def run(settings: Settings, *, concurrency: int | None = None, burst: bool = False) -> int:
-    """Run a runner until SIGTERM/SIGINT (or, with ``burst``, until drained); exit code."""
-    return await _serve(Runner(settings, concurrency=concurrency, burst=burst))
-
-
-async def _serve(runner: Runner) -> int:
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGTERM, signal.SIGINT)
-    for sig in signals:
-        loop.add_signal_handler(sig, runner.request_stop)
-    try:
-        return await runner.serve()
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a whole number >= 1")
-    return value
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="streamfn runner",
-        description="Run the handlers in STREAMFN_FUNCTIONS_DIR (settings: STREAMFN_* env).",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=_positive_int,
-        default=None,
-        help="invocations run at once (default: STREAMFN_CONCURRENCY)",
-    )
-    parser.add_argument(
-        "--burst",
-        action="store_true",
-        help="exit 0 once every stream is drained and nothing runs (timers not yet due are "
-        "not waited for)",
-    )
-    return parser
-
-
-def _run_loop(coro: Coroutine[Any, Any, int]) -> int:
-    try:
-        import uvloop
-    except ImportError:  # not available on Windows
-        return asyncio.run(coro)
-    return uvloop.run(coro)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m runner`` / ``streamfn runner``: parse args, read settings, run; exit code."""
-    args = _parser().parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"streamfn runner: invalid settings: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    runner = Runner(settings, concurrency=args.concurrency, burst=args.burst)
-    code = _run_loop(_serve(runner))
-    if runner.threads_left:
-        # Handler threads cannot be stopped and would keep the interpreter from exiting;
-        # their entries were handed back already.
-        log.warning("sync handlers are still running in threads; exiting without them")
-        logging.shutdown()
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
-    return code

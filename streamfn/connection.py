@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import ExponentialBackoff
@@ -36,3 +37,13 @@ def make_redis(
         return Redis.from_url(settings.redis_url, **options)
     pool = BlockingConnectionPool.from_url(settings.redis_url, timeout=pool_timeout, **options)
     return Redis.from_pool(pool)
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for banners and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

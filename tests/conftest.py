@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 
 from streamfn.connection import make_redis
 from streamfn.keys import Keys
+from streamfn.launch import PrivateRedis
 from streamfn.settings import DEFAULTS, Settings
-from tests.support.redis_server import docker_reachable, running_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ def redis_url() -> Iterator[str]:
                 return
         except Exception:  # engine present but unusable: fall back to a local server
             pass
-    with running_redis() as server:
+    with PrivateRedis() as server:
         yield server.url
 
 
@@ -93,3 +93,9 @@ async def _drop_namespace(client: Redis, namespace: str) -> None:
                 batch.clear()
         if batch:
             await client.unlink(*batch)
+
+
+def docker_reachable() -> bool:
+    if os.environ.get("DOCKER_HOST"):
+        return True
+    return Path("/var/run/docker.sock").exists()

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 
 from bench import wrk
+from bench.cpu import cpu_seconds
 from bench.errors import BenchError
 from bench.handlers import NOOP
 from bench.harness import Harness, Namespace
-from bench.http_load import HttpRun
 from bench.observe import Records, read_records, wait_drained
-from bench.procs import Service
-from bench.redis_server import free_port
+from bench.raw_http import HttpRun
 from bench.result import Figures
 from bench.stats import latency_figures
+from streamfn.launch import Child, free_port, python_module
 
 WRK_WARMUP_S = 1
 
@@ -32,7 +31,7 @@ WRK_WARMUP_S = 1
 async def start(h: Harness, ns: Namespace) -> str:
     """Runner(s) first (so the gateway's catalogue lists ``noop``), then the gateway."""
     await ns.stack.start_runners(h.options.runners, NOOP)
-    base = await ns.stack.start_gateway(NOOP)
+    base = await ns.stack.serve(NOOP)
     return f"{base}/invoke/{NOOP}"
 
 
@@ -40,14 +39,14 @@ async def burst(
     h: Harness, ns: Namespace, url: str, n: int, label: str
 ) -> tuple[Figures, HttpRun, Records]:
     """Send ``n`` invocations and wait until all finished; returns figures and raw data."""
-    gateway: Service | None = ns.stack.gateway
+    gateway: Child | None = ns.stack.gateway
     runners = ns.stack.runners
-    g0 = gateway.cpu_seconds() if gateway else 0.0
-    r0 = sum(r.cpu_seconds() for r in runners)
+    g0 = cpu_seconds(gateway) if gateway else 0.0
+    r0 = cpu_seconds(*runners)
     run = await h.post_many(url, n, h.options.concurrency, b'{"i":1}', label)
     done = await wait_drained(ns.redis, ns.stack.keys, NOOP, timeout=max(60.0, n / 200))
-    g1 = gateway.cpu_seconds() if gateway else 0.0
-    r1 = sum(r.cpu_seconds() for r in runners)
+    g1 = cpu_seconds(gateway) if gateway else 0.0
+    r1 = cpu_seconds(*runners)
     records = await read_records(ns.redis, ns.stack.keys, run.ids)
     accepted = run.ok(202, 200)
     total_s = done - run.started
@@ -89,12 +88,12 @@ async def wrk_phase(h: Harness, ns: Namespace, url: str) -> Figures:
     await wrk.run(url, h.options.concurrency, WRK_WARMUP_S)
     await wait_drained(ns.redis, ns.stack.keys, NOOP, timeout=60.0)
     gateway, runners = ns.stack.gateway, ns.stack.runners
-    g0 = gateway.cpu_seconds() if gateway else 0.0
-    r0 = sum(r.cpu_seconds() for r in runners)
+    g0 = cpu_seconds(gateway) if gateway else 0.0
+    r0 = cpu_seconds(*runners)
     res = await wrk.run(url, h.options.concurrency, wrk_seconds(h))
     await wait_drained(ns.redis, ns.stack.keys, NOOP, timeout=max(60.0, res.ok / 200))
-    g1 = gateway.cpu_seconds() if gateway else 0.0
-    r1 = sum(r.cpu_seconds() for r in runners)
+    g1 = cpu_seconds(gateway) if gateway else 0.0
+    r1 = cpu_seconds(*runners)
     answered, accepted = res.requests or None, res.ok or None
     return {
         "wrk_requests": res.requests,
@@ -114,8 +113,8 @@ async def wrk_phase(h: Harness, ns: Namespace, url: str) -> Figures:
 async def bare_ceiling(h: Harness) -> Figures:
     """``wrk`` (same settings as :func:`wrk_phase`) against a bare aiohttp server, no Redis."""
     port = free_port()
-    args = [sys.executable, "-m", "bench.bare_server", str(port)]
-    server = Service("bare-aiohttp", args, dict(os.environ), h.logs)
+    server = Child("bare-aiohttp", python_module("bench.bare_server", str(port)), os.environ)
+    server.start(log=h.logs / f"bare-aiohttp-{time.monotonic_ns()}.log")
     try:
         await _await_listening(server, port)
         url = f"http://127.0.0.1:{port}/invoke/{NOOP}"
@@ -134,7 +133,7 @@ async def bare_ceiling(h: Harness) -> Figures:
     }
 
 
-async def _await_listening(server: Service, port: int, timeout: float = 15.0) -> None:
+async def _await_listening(server: Child, port: int, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not server.alive():

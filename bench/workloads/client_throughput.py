@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 
+from bench.cpu import cpu_seconds, self_cpu_seconds
 from bench.handlers import NOOP
 from bench.harness import Harness
 from bench.observe import read_records, wait_drained
-from bench.procs import self_cpu_seconds
 from bench.result import WorkloadResult
 from bench.stats import downsample, latency_figures
 
@@ -43,7 +43,7 @@ async def run(h: Harness) -> WorkloadResult:
 
         async def measure(i: int) -> dict[str, float | None]:
             ids: list[str] = []
-            r0 = sum(r.cpu_seconds() for r in ns.stack.runners)
+            r0 = cpu_seconds(*ns.stack.runners)
             c0 = self_cpu_seconds()
             with h.progress(n, f"client {i + 1}") as bar:
                 t0 = time.perf_counter()
@@ -56,7 +56,7 @@ async def run(h: Harness) -> WorkloadResult:
                 t1 = time.perf_counter()
             c1 = self_cpu_seconds()
             t2 = await wait_drained(ns.redis, keys, NOOP, timeout=max(60.0, n / 200))
-            r1 = sum(r.cpu_seconds() for r in ns.stack.runners)
+            r1 = cpu_seconds(*ns.stack.runners)
             records = await read_records(ns.redis, keys, ids)
             latencies.append(records.end_to_end_ms)
             return {

@@ -18,8 +18,10 @@ start-up, imports and function discovery.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+from bench.cpu import cpu_seconds
 from bench.handlers import NOOP
 from bench.harness import Harness, Namespace
 from bench.observe import read_records, wait_drained
@@ -48,14 +50,14 @@ async def warm_drain(h: Harness, ns: Namespace, n: int) -> Figures:
         r.pause()
     try:
         ids = await queue(ns, n)
-        cpu0 = sum(r.cpu_seconds() for r in runners)
+        cpu0 = cpu_seconds(*runners)
         red0, cmd0 = await redis_cpu_seconds(ns.redis), await redis_commands(ns.redis)
     finally:
         t0 = time.perf_counter()
         for r in runners:
             r.resume()
     t1 = await wait_drained(ns.redis, keys, NOOP, timeout=max(60.0, n / 200), interval=0.001)
-    cpu1 = sum(r.cpu_seconds() for r in runners)
+    cpu1 = cpu_seconds(*runners)
     red1, cmd1 = await redis_cpu_seconds(ns.redis), await redis_commands(ns.redis)
     records = await read_records(ns.redis, keys, ids)
     return {
@@ -70,12 +72,12 @@ async def warm_drain(h: Harness, ns: Namespace, n: int) -> Figures:
 
 
 async def cold_drain(ns: Namespace, n: int) -> Figures:
-    await ns.stack.stop_runners()
+    await asyncio.to_thread(ns.stack.stop_runners)
     await queue(ns, n)
     t0 = time.perf_counter()
-    runner = ns.stack.spawn_runner()
+    runner = ns.stack.start_runner()
     t1 = await wait_drained(ns.redis, ns.stack.keys, NOOP, timeout=max(60.0, n / 200))
-    return {"cold_total_s": t1 - t0, "cold_runner_cpu_s": runner.cpu_seconds()}
+    return {"cold_total_s": t1 - t0, "cold_runner_cpu_s": cpu_seconds(runner)}
 
 
 async def run(h: Harness) -> WorkloadResult:

@@ -2,13 +2,13 @@
 completed within 10 s of the first request.
 
 Setup: one gateway, ``--runners`` runner processes (default 1, default concurrency), the bench's
-aiohttp client with ``--concurrency`` keep-alive connections (default 64), a 200-invocation
-warm-up.  Per repeat: ``accept_s`` (first request sent to last ``202`` read), ``total_s`` (first
-request sent to the stream observed empty with nothing pending, i.e. every invocation
-finished), ``accepted_per_s`` and ``completed_per_s`` (N over those), HTTP latency of the
-``202`` (client clock), end-to-end latency per invocation (record ``finished - created``, Redis
-clock, ms resolution), ``succeeded`` (records whose status is ``succeeded``, read after the
-clock stops), and CPU µs per invocation of the client, gateway and runner(s).
+load generator (``bench/raw_http.py``) with ``--concurrency`` keep-alive connections (default
+64), a 200-invocation warm-up.  Per repeat: ``accept_s`` (first request sent to last ``202``
+read), ``total_s`` (first request sent to the stream observed empty with nothing pending, i.e.
+every invocation finished), ``accepted_per_s`` and ``completed_per_s`` (N over those), HTTP
+latency of the ``202`` (client clock), end-to-end latency per invocation (record ``finished -
+created``, Redis clock, ms resolution), ``succeeded`` (records whose status is ``succeeded``,
+read after the clock stops), and CPU µs per invocation of the client, gateway and runner(s).
 """
 
 from __future__ import annotations

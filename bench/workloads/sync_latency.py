@@ -33,7 +33,7 @@ async def run(h: Harness) -> WorkloadResult:
     samples: dict[int, list[list[float]]] = {c: [] for c in CALLERS}
     async with h.namespace() as ns:
         await ns.stack.start_runners(h.options.runners, ECHO)
-        url = f"{await ns.stack.start_gateway(ECHO)}/invoke/{ECHO}?wait=5"
+        url = f"{await ns.stack.serve(ECHO)}/invoke/{ECHO}?wait=5"
 
         async def warm() -> None:
             await h.post_many(url, 100, 10, body=BODY)

@@ -141,7 +141,7 @@ async def run(h: Harness) -> WorkloadResult:
     late: list[list[float]] = []
     async with h.namespace() as ns:
         await ns.stack.start_runners(h.options.runners, NOOP)
-        await ns.stack.start_gateway(NOOP)
+        await ns.stack.serve(NOOP)
         if h.own_redis:
             await ns.redis.config_set("slowlog-log-slower-than", SLOWLOG_US)
             await ns.redis.config_set("slowlog-max-len", 100_000)

@@ -1,8 +1,7 @@
-"""The bench's arithmetic: percentiles, median/spread, and the /functions envelope check."""
+"""The bench's arithmetic: percentiles, median/spread."""
 
 from __future__ import annotations
 
-from bench.stack import lists_function
 from bench.stats import downsample, percentile, summarize
 
 
@@ -25,11 +24,3 @@ def test_downsample_keeps_the_extremes() -> None:
     assert len(kept) == 100
     assert kept[0] == 1.0
     assert kept[-1] == 10_000.0
-
-
-def test_lists_function_accepts_the_usual_envelopes() -> None:
-    assert lists_function({"functions": [{"name": "noop"}]}, "noop")
-    assert lists_function({"functions": {"noop": {}}}, "noop")
-    assert lists_function(["noop"], "noop")
-    assert not lists_function({"functions": [{"name": "echo"}]}, "noop")
-    assert not lists_function(None, "noop")

@@ -20,8 +20,9 @@ import pytest
 from redis.asyncio import Redis
 
 from streamfn.keys import GROUP, Keys
+from streamfn.launch import Child
 from streamfn.settings import Settings
-from tests.support.procs import Proc, start_gateway, start_runner, wait_until
+from tests.support.procs import start_gateway, start_runner, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -82,8 +83,8 @@ def probe_env(tmp_path: Path, settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-async def procs(tmp_path: Path) -> AsyncIterator[list[Proc]]:
-    started: list[Proc] = []
+async def procs(tmp_path: Path) -> AsyncIterator[list[Child]]:
+    started: list[Child] = []
     yield started
     for p in started:
         p.stop()
@@ -95,7 +96,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def listed(http: aiohttp.ClientSession, gw: Proc, fn: str) -> bool:
+async def listed(http: aiohttp.ClientSession, gw: Child, fn: str) -> bool:
     async with http.get(f"{gw.url}/functions") as r:
         body = await r.json()
     return any(f["name"] == fn for f in body["functions"])
@@ -104,13 +105,13 @@ async def listed(http: aiohttp.ClientSession, gw: Proc, fn: str) -> bool:
 async def start_stack(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     http: aiohttp.ClientSession,
     fn: str,
     *,
     runners: int = 1,
     env: dict[str, str] | None = None,
-) -> Proc:
+) -> Child:
     """Start ``runners`` runners and a gateway (all stopped by the ``procs`` fixture) and wait
     until the gateway lists ``fn``; returns the gateway."""
     for _ in range(runners):
@@ -124,7 +125,7 @@ async def start_stack(
 async def test_sync_invoke_returns_result(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     http: aiohttp.ClientSession,
     redis: Redis,
 ) -> None:
@@ -142,7 +143,7 @@ async def test_sync_invoke_returns_result(
 async def test_dropped_file_goes_live_and_removed_file_404s(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     http: aiohttp.ClientSession,
     redis: Redis,
 ) -> None:
@@ -169,7 +170,7 @@ async def test_dropped_file_goes_live_and_removed_file_404s(
 async def test_kill_9_runner_holding_100_in_flight_loses_nothing(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     http: aiohttp.ClientSession,
     redis: Redis,
     probe_env: dict[str, str],
@@ -240,7 +241,7 @@ async def _runners(redis: Redis, keys: Keys, n: int) -> bool:
 async def test_long_invocation_with_live_runner_runs_exactly_once(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     http: aiohttp.ClientSession,
     redis: Redis,
     probe_env: dict[str, str],
@@ -257,7 +258,7 @@ async def test_long_invocation_with_live_runner_runs_exactly_once(
 async def test_delay_starts_on_time_by_redis_clock(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     http: aiohttp.ClientSession,
     redis: Redis,
     probe_env: dict[str, str],
@@ -285,7 +286,7 @@ async def test_delay_starts_on_time_by_redis_clock(
 async def test_always_failing_handler_retries_with_growing_gaps_then_dead_letters(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     http: aiohttp.ClientSession,
     redis: Redis,
     probe_env: dict[str, str],

@@ -28,11 +28,11 @@ from redis.asyncio import Redis
 
 from streamfn import codec
 from streamfn.keys import Keys
+from streamfn.launch import Child, free_port
 from streamfn.registry import read_catalog
 from streamfn.schedules import ScheduleDef, ScheduleStore, parse_definition
 from streamfn.settings import Settings
-from tests.support.procs import Proc, start_gateway, start_runner, wait_until
-from tests.support.redis_server import free_port
+from tests.support.procs import start_gateway, start_runner, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -161,9 +161,9 @@ def probe_env(tmp_path: Path, settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-async def procs(redis: Redis) -> AsyncIterator[list[Proc]]:
+async def procs(redis: Redis) -> AsyncIterator[list[Child]]:
     """Processes a test started; stopped by pid (after SIGCONT) before its keys are dropped."""
-    started: list[Proc] = []
+    started: list[Child] = []
     try:
         yield started
     finally:
@@ -182,7 +182,7 @@ def store(redis: Redis, keys: Keys) -> ScheduleStore:
 async def test_three_runners_fire_every_second_once_never_early(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     redis: Redis,
     keys: Keys,
     probe_env: dict[str, str],
@@ -248,7 +248,7 @@ async def test_three_runners_fire_every_second_once_never_early(
 async def test_kill_9_and_sigstop_lose_and_duplicate_no_fire(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     redis: Redis,
     keys: Keys,
     store: ScheduleStore,
@@ -305,7 +305,7 @@ async def test_kill_9_and_sigstop_lose_and_duplicate_no_fire(
 async def test_misfire_policies_after_all_runners_were_down_30_s(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     redis: Redis,
     keys: Keys,
     store: ScheduleStore,
@@ -389,7 +389,7 @@ def check_window(fires: list[Fire], first: dict[str, int], seconds: int) -> dict
 async def test_1000_schedules_every_second_for_60_s(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     redis: Redis,
     keys: Keys,
     store: ScheduleStore,
@@ -475,7 +475,7 @@ def percentiles(values: list[int]) -> dict[str, float]:
 async def test_file_declared_schedule_follows_the_file_with_two_runners(
     settings: Settings,
     tmp_path: Path,
-    procs: list[Proc],
+    procs: list[Child],
     redis: Redis,
     keys: Keys,
     store: ScheduleStore,

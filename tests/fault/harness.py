@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -23,11 +22,11 @@ from redis.exceptions import RedisError
 
 from streamfn.connection import make_redis
 from streamfn.keys import GROUP, Keys
+from streamfn.launch import Child, PrivateRedis, spawn_runner
 from streamfn.registry import read_catalog
 from streamfn.settings import Settings
 from tests.fault.probe import Execution, read_executions, write_probe
-from tests.support.procs import Proc, env_for, spawn, start_gateway, wait_until
-from tests.support.redis_server import RedisServer
+from tests.support.procs import ROOT, env_for, start_gateway, wait_until
 
 
 class Stack:
@@ -37,17 +36,16 @@ class Stack:
         self, settings: Settings, tmp: Path, *, own_redis: bool = False, appendonly: bool = False
     ) -> None:
         self.tmp = tmp
-        self.server: RedisServer | None = None
+        self.server: PrivateRedis | None = None
         if own_redis:
-            self._dir = tempfile.TemporaryDirectory(prefix="streamfn-fault-")
-            self.server = RedisServer(Path(self._dir.name), appendonly=appendonly)
+            self.server = PrivateRedis(persistence="aof" if appendonly else "none")
             self.server.start()
             settings = replace(settings, redis_url=self.server.url)
         self.settings = settings
         self.keys = Keys(settings.namespace)
         self.probe_log = tmp / "exec.log"
-        self.runners: list[Proc] = []
-        self.gateways: list[Proc] = []
+        self.runners: list[Child] = []
+        self.gateways: list[Child] = []
         self.redis: Redis = make_redis(settings)
         self._old_clients: list[Redis] = []
         self.env: dict[str, str] = {"PROBE_FILE": str(self.probe_log)}
@@ -58,14 +56,12 @@ class Stack:
     def executions(self) -> list[Execution]:
         return read_executions(self.probe_log)
 
-    def start_runner(self, **env: str) -> Proc:
-        proc = spawn(
-            "runner", "streamfn.runner", env_for(self.settings, **{**self.env, **env}), self.tmp
-        )
+    def start_runner(self, **env: str) -> Child:
+        proc = spawn_runner(env_for(self.settings, **{**self.env, **env}), self.tmp, cwd=ROOT)
         self.runners.append(proc)
         return proc
 
-    async def start_gateway(self, **env: str) -> Proc:
+    async def start_gateway(self, **env: str) -> Child:
         proc = await start_gateway(self.settings, self.tmp, **{**self.env, **env})
         self.gateways.append(proc)
         return proc
@@ -87,7 +83,7 @@ class Stack:
                 _listed(gateway, function), timeout, interval=0.05, what=f"{function} listed"
             )
 
-    async def runner_ready(self, proc: Proc, function: str = "probe", timeout: float = 20) -> None:
+    async def runner_ready(self, proc: Child, function: str = "probe", timeout: float = 20) -> None:
         """Wait until the runner ``proc`` reports ``function`` loaded (found by its pid).
 
         Unlike :meth:`runners_ready` this ignores reports of runners that died before.
@@ -123,17 +119,17 @@ class Stack:
         """Consumers are named ``<host>-<pid>-<hex>``."""
         return int(consumer.rsplit("-", 2)[1])
 
-    def runner_by_pid(self, pid: int) -> Proc:
+    def runner_by_pid(self, pid: int) -> Child:
         return next(p for p in self.runners if p.pid == pid)
 
     # Faults on our own processes, by pid.
     @staticmethod
-    def kill(proc: Proc, sig: int = signal.SIGKILL) -> float:
+    def kill(proc: Child, sig: int = signal.SIGKILL) -> float:
         proc.signal(sig)
         return time.time()
 
     def kill_redis(self) -> float:
-        assert self.server is not None and self.server.proc is not None
+        assert self.server is not None and self.server.child is not None
         self.server.kill()
         return time.time()
 
@@ -155,10 +151,9 @@ class Stack:
             await client.aclose()
         if self.server is not None:
             self.server.stop()
-            self._dir.cleanup()
 
 
-def _listed(gateway: Proc, function: str) -> Callable[[], Awaitable[bool]]:
+def _listed(gateway: Child, function: str) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         try:
             async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/functions") as r:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.support.redis_server import free_port
+from streamfn.launch import free_port
 
 
 class Proxy:

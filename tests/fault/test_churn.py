@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 
 from streamfn.keys import GROUP
+from streamfn.launch import Child
 from streamfn.runner.janitor import cleanup_bound
 from tests.fault.checker import all_succeeded, check, final_statuses
 from tests.fault.conftest import MakeStack
 from tests.fault.figures import record
 from tests.fault.harness import Stack, eventually
 from tests.fault.load import Load
-from tests.support.procs import Proc
 
 pytestmark = pytest.mark.fault
 
@@ -90,7 +90,7 @@ async def _traffic(load: Load, done: asyncio.Event, limit: float) -> None:
     await asyncio.gather(*tasks)
 
 
-async def _ready(stack: Stack, proc: Proc) -> None:
+async def _ready(stack: Stack, proc: Child) -> None:
     """Until ``proc`` has published a report with the probe loaded (so it reads the stream)."""
 
     async def reported() -> bool:
@@ -105,7 +105,7 @@ async def _ready(stack: Stack, proc: Proc) -> None:
     await eventually(reported, 20, f"runner {proc.pid} to be ready ({proc.output()[-500:]})")
 
 
-async def _held(stack: Stack, proc: Proc) -> int:
+async def _held(stack: Stack, proc: Child) -> int:
     """Pending entries of ``proc``'s consumer, once it holds at least one."""
     held = 0
 
@@ -119,7 +119,7 @@ async def _held(stack: Stack, proc: Proc) -> int:
     return held
 
 
-async def _restart(stack: Stack, churn: Churn, live: list[Proc], kill: bool) -> None:
+async def _restart(stack: Stack, churn: Churn, live: list[Child], kill: bool) -> None:
     """Start a fresh runner, then stop the oldest: SIGKILL holding work, or SIGTERM."""
     victim = live.pop(0)
     fresh = stack.start_runner(**ENV)

@@ -25,13 +25,13 @@ import pytest
 
 from streamfn.client import Client
 from streamfn.keys import GROUP
+from streamfn.launch import Child
 from streamfn.runner import faults
 from streamfn.settings import TEST_ONLY_SWITCHES, Settings
 from tests.fault.checker import all_succeeded, check, final_statuses
 from tests.fault.conftest import MakeStack
 from tests.fault.figures import record
 from tests.fault.harness import Stack, eventually
-from tests.support.procs import Proc
 
 pytestmark = pytest.mark.fault
 
@@ -67,7 +67,7 @@ async def _without_result(stack: Stack, ids: list[str]) -> int:
     return bad
 
 
-async def _exited(victim: Proc) -> int | None:
+async def _exited(victim: Child) -> int | None:
     async def dead() -> bool:
         return not victim.alive()
 
@@ -78,7 +78,7 @@ async def _exited(victim: Proc) -> int | None:
     return victim.popen.returncode
 
 
-async def _measure(stack: Stack, ids: list[str], victim: Proc, code: int | None) -> PointRun:
+async def _measure(stack: Stack, ids: list[str], victim: Child, code: int | None) -> PointRun:
     await eventually(
         lambda: all_succeeded(stack.redis, stack.keys, ids), 30, "every invocation to succeed"
     )

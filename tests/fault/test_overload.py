@@ -20,11 +20,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from streamfn.launch import Child
 from tests.fault.checker import all_succeeded, check, final_statuses
 from tests.fault.conftest import MakeStack
 from tests.fault.figures import record
 from tests.fault.harness import Stack, eventually
-from tests.support.procs import Proc
 
 pytestmark = pytest.mark.fault
 
@@ -86,7 +86,7 @@ async def _open_loop(url: str, rate: float, seconds: float) -> Overload:
     return seen
 
 
-def _rss(proc: Proc) -> int:
+def _rss(proc: Child) -> int:
     for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
@@ -97,7 +97,7 @@ async def _redis_bytes(stack: Stack) -> int:
     return int((await stack.redis.info("memory"))["used_memory"])
 
 
-async def _sample(stack: Stack, gateway: Proc, stop: asyncio.Event, peaks: Peaks) -> None:
+async def _sample(stack: Stack, gateway: Child, stop: asyncio.Event, peaks: Peaks) -> None:
     """Every 20 ms until ``stop``: stream length, Redis used_memory, gateway RSS."""
     stream = stack.keys.stream("probe")
     while not stop.is_set():

@@ -20,11 +20,11 @@ import redis as sync_redis
 
 from streamfn.connection import make_redis
 from streamfn.keys import Keys
+from streamfn.launch import Child, spawn_gateway
 from streamfn.registry import RunnerReport, publish
 from streamfn.settings import Settings
 from tests.fault.tiers import pytest_collection_modifyitems, pytest_configure
-from tests.support.procs import Proc, env_for, spawn
-from tests.support.redis_server import free_port
+from tests.support.procs import ROOT, env_for
 
 __all__ = ["Live", "pytest_collection_modifyitems", "pytest_configure"]
 
@@ -39,7 +39,7 @@ class Live:
     url: str
     settings: Settings
     redis: sync_redis.Redis
-    proc: Proc
+    proc: Child
 
     @property
     def keys(self) -> Keys:
@@ -74,11 +74,7 @@ def _healthy(url: str) -> bool:
 @pytest.fixture
 def live(settings: Settings, tmp_path: Path) -> Iterator[Live]:
     asyncio.run(_publish(settings))
-    port = free_port()
-    proc = spawn(
-        "gateway", "streamfn.gateway", env_for(settings, STREAMFN_PORT=str(port)), tmp_path
-    )
-    proc.port = port
+    proc = spawn_gateway(env_for(settings), tmp_path, cwd=ROOT)
     client = sync_redis.Redis.from_url(settings.redis_url)
     try:
         deadline = time.monotonic() + 20

@@ -10,11 +10,11 @@ from streamfn.connection import make_redis
 from streamfn.errors import ErrorCode
 from streamfn.gateway.catalog import CatalogCache
 from streamfn.keys import Keys
+from streamfn.launch import free_port
 from streamfn.registry import Catalog, withdraw
 from streamfn.settings import Settings
 from tests.gateway.conftest import make_known
 from tests.support.procs import wait_until
-from tests.support.redis_server import free_port
 
 
 async def test_start_reads_at_once(redis: Redis, keys: Keys) -> None:

@@ -10,12 +10,12 @@ from redis.asyncio import Redis
 
 from streamfn.connection import make_redis
 from streamfn.keys import Keys
+from streamfn.launch import PrivateRedis, free_port
 from streamfn.settings import Settings
 from tests.gateway.conftest import Client, make_known, serving
 from tests.gateway.test_invocations import MISSING
 from tests.gateway.test_invoke import error_of
 from tests.support.procs import wait_until
-from tests.support.redis_server import RedisServer, free_port, running_redis
 
 REDIS_ROUTES = [
     ("GET", "/healthz"),
@@ -53,20 +53,20 @@ async def test_nothing_listening_is_503_everywhere(settings: Settings) -> None:
 
 
 @pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
+def own_redis() -> Iterator[PrivateRedis]:
     """A private redis-server this test may kill or demote."""
-    with running_redis() as server:
+    with PrivateRedis() as server:
         yield server
 
 
-async def own_gateway_settings(settings: Settings, server: RedisServer) -> tuple[Settings, Redis]:
+async def own_gateway_settings(settings: Settings, server: PrivateRedis) -> tuple[Settings, Redis]:
     own = replace(settings, redis_url=server.url)
     redis = make_redis(own)
     await make_known(redis, Keys(own.namespace), "echo")
     return own, redis
 
 
-async def test_redis_dying_after_start_is_503(settings: Settings, own_redis: RedisServer) -> None:
+async def test_redis_dying_after_start_is_503(settings: Settings, own_redis: PrivateRedis) -> None:
     own, redis = await own_gateway_settings(settings, own_redis)
     try:
         async with serving(own) as client:
@@ -85,7 +85,7 @@ async def test_redis_dying_after_start_is_503(settings: Settings, own_redis: Red
         await redis.aclose()
 
 
-async def test_read_only_replica_is_503(settings: Settings, own_redis: RedisServer) -> None:
+async def test_read_only_replica_is_503(settings: Settings, own_redis: PrivateRedis) -> None:
     """A failed-over primary turned replica answers READONLY to every write."""
     own, redis = await own_gateway_settings(settings, own_redis)
     try:
@@ -100,7 +100,7 @@ async def test_read_only_replica_is_503(settings: Settings, own_redis: RedisServ
 
 
 async def test_replica_without_its_master_is_503(
-    settings: Settings, own_redis: RedisServer
+    settings: Settings, own_redis: PrivateRedis
 ) -> None:
     """With replica-serve-stale-data off, a replica cut from its master answers MASTERDOWN."""
     own, redis = await own_gateway_settings(settings, own_redis)

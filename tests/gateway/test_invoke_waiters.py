@@ -9,7 +9,8 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from streamfn.gateway.app import REDIS_CONNECTIONS, start
+from streamfn.gateway.app import REDIS_CONNECTIONS
+from streamfn.gateway.server import start
 from streamfn.gateway.state import CLIENT
 from streamfn.settings import Settings
 from streamfn.waiters import WaiterHub

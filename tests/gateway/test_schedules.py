@@ -10,12 +10,12 @@ import pytest
 from redis.asyncio import Redis
 
 from streamfn.keys import Keys
+from streamfn.launch import free_port
 from streamfn.schedules import Scheduler
 from streamfn.settings import Settings
 from tests.gateway.conftest import Client, serving
 from tests.gateway.test_invoke import error_of
 from tests.support.procs import wait_until
-from tests.support.redis_server import free_port
 
 TICK = {"function": "echo", "cron": "* * * * * *", "payload": {"n": 1}}
 

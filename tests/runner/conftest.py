@@ -1,7 +1,7 @@
 """Fixtures for the runner tests: handler files, in-process runners, a client, waits.
 
 In-process runners (``Runner`` in the test's event loop) keep most tests fast; tests about
-signals and crashes start real ``python -m runner`` processes via :mod:`tests.support.procs`.
+signals and crashes start real ``streamfn runner`` processes via :mod:`tests.support.procs`.
 Handlers that record what they do append lines to a file in the test's tmp dir (never to the
 Redis under test).
 """

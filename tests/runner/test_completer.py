@@ -13,13 +13,13 @@ from redis.asyncio import Redis
 from streamfn.client import Client
 from streamfn.connection import make_redis
 from streamfn.keys import GROUP, Keys
+from streamfn.launch import free_port
 from streamfn.rdb import RDB, Completion
 from streamfn.runner.completer import Completer
 from streamfn.runner.jobs import DONE, Job, Leases
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 from tests.runner.conftest import wait_final, wait_for
-from tests.support.redis_server import free_port
 
 FN = "echo"
 

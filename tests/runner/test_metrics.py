@@ -8,10 +8,10 @@ from pathlib import Path
 import aiohttp
 
 from streamfn.client import Client
+from streamfn.launch import free_port
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 from tests.runner.conftest import StartRunner, lines, recorder, wait_final, wait_for, write_function
-from tests.support.redis_server import free_port
 
 
 def test_labels_only_name_loaded_functions() -> None:

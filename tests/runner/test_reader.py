@@ -13,6 +13,7 @@ from redis.exceptions import ConnectionError
 from streamfn.client import Client
 from streamfn.connection import make_redis
 from streamfn.keys import GROUP, Keys
+from streamfn.launch import PrivateRedis
 from streamfn.settings import Settings
 from tests.runner.conftest import (
     StartRunner,
@@ -22,7 +23,6 @@ from tests.runner.conftest import (
     wait_for,
     write_function,
 )
-from tests.support.redis_server import RedisServer
 
 SLEEPY = """
 async def handle(payload, ctx):
@@ -104,7 +104,7 @@ async def test_lost_consumer_group_is_recreated(
 async def test_survives_a_redis_restart_without_data(
     settings: Settings, fdir: Path, start_runner: StartRunner, tmp_path: Path
 ) -> None:
-    server = RedisServer(tmp_path)
+    server = PrivateRedis(tmp_path)
     server.start()
     try:
         use = replace(settings, redis_url=server.url)

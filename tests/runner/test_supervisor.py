@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +25,6 @@ from tests.runner.conftest import (
     wait_for,
     write_function,
 )
-from tests.support.procs import ROOT, env_for
 from tests.support.procs import start_runner as start_process
 
 WORK = """
@@ -121,31 +118,6 @@ async def test_burst_with_nothing_to_do_exits_at_once(
     runner = await start_runner(burst=True)
     took = await wait_for(runner.stopped.is_set, 5, "burst exit")
     assert took < 2
-
-
-def test_bad_settings_exit_2_with_a_clear_message(settings: Settings) -> None:
-    env = env_for(settings, STREAMFN_VISIBILITY_TIMEOUT="soon")
-    done = subprocess.run(
-        [sys.executable, "-m", "streamfn.runner"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        timeout=30,
-    )
-    assert done.returncode == 2
-    assert b"STREAMFN_VISIBILITY_TIMEOUT" in done.stderr
-
-
-def test_bad_arguments_are_refused(settings: Settings) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "streamfn.runner", "--concurrency", "0"],
-        env=env_for(settings),
-        cwd=ROOT,
-        capture_output=True,
-        timeout=30,
-    )
-    assert done.returncode == 2
-    assert b"--concurrency" in done.stderr
 
 
 async def test_second_signal_cuts_the_grace_short(

@@ -12,8 +12,8 @@ from redis.exceptions import ResponseError
 
 from streamfn.batching import MAX_BATCH, ScriptBatcher
 from streamfn.keys import GROUP, Keys
+from streamfn.launch import free_port
 from streamfn.scripts import SCRIPTS
-from tests.support.redis_server import free_port
 
 
 def enqueue_call(keys: Keys, inv: str) -> tuple[list[str], list[object]]:

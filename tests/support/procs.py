@@ -1,21 +1,16 @@
-"""Real gateway and runner processes for end-to-end tests, stopped by pid."""
+"""Real gateway and runner processes for end-to-end tests, started by :mod:`streamfn.launch`
+(the launcher ``streamfn dev`` and the bench use) and stopped by pid."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
-
+from streamfn.launch import Child, ChildExited, NotReady, await_ready, spawn_gateway, spawn_runner
 from streamfn.settings import Settings
-from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,78 +34,18 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-@dataclass
-class Proc:
-    """A child we started; only ever signalled by its own pid."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-    port: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def signal(self, sig: int) -> None:
-        if self.alive():
-            os.kill(self.pid, sig)
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        if self.alive():
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-        return self.popen.returncode
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+def start_runner(settings: Settings, log_dir: Path, *args: str, **extra: str) -> Child:
+    """``streamfn runner ARGS`` for ``settings``; its output goes to a file in ``log_dir``."""
+    return spawn_runner(env_for(settings, **extra), log_dir, *args, cwd=ROOT)
 
 
-def spawn(name: str, module: str, env: dict[str, str], log_dir: Path, *args: str) -> Proc:
-    log = log_dir / f"{name}-{time.monotonic_ns()}.log"
-    with log.open("wb") as out:
-        popen = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    return Proc(name, popen, log)
-
-
-def start_runner(settings: Settings, log_dir: Path, *args: str, **extra: str) -> Proc:
-    return spawn("runner", "streamfn.runner", env_for(settings, **extra), log_dir, *args)
-
-
-async def start_gateway(settings: Settings, log_dir: Path, **extra: str) -> Proc:
-    port = free_port()
-    proc = spawn(
-        "gateway", "streamfn.gateway", env_for(settings, STREAMFN_PORT=str(port), **extra), log_dir
-    )
-    proc.port = port
-    async with aiohttp.ClientSession() as http:
-
-        async def healthy() -> bool:
-            try:
-                async with http.get(f"{proc.url}/healthz") as r:
-                    return r.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await wait_until(healthy, 15, what=f"gateway healthz (log: {proc.output()[-2000:]})")
+async def start_gateway(settings: Settings, log_dir: Path, **extra: str) -> Child:
+    """``streamfn gateway`` on a free port, returned once ``/healthz`` answers 200."""
+    proc = spawn_gateway(env_for(settings, **extra), log_dir, cwd=ROOT)
+    try:
+        await await_ready(proc, timeout=15)
+    except (NotReady, ChildExited) as exc:
+        raise AssertionError(f"gateway healthz: {exc}") from None
     return proc
 
 

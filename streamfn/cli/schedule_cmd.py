@@ -8,7 +8,6 @@ a definition the gateway refuses is refused here with the same message.  Exit co
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,18 +17,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from streamfn import codec
-from streamfn.connection import make_redis
+from streamfn.cli import edge
+from streamfn.connection import make_redis, redact
 from streamfn.keys import Keys
-from streamfn.localredis import redact
 from streamfn.names import is_function_name
 from streamfn.registry import read_catalog
 from streamfn.schedules import Schedule, ScheduleError, ScheduleStore, parse_definition
 from streamfn.schedules.definition import MISFIRE_POLICIES
 from streamfn.settings import Settings
 
-EXIT_OK = 0
+EXIT_OK = edge.EXIT_OK
 EXIT_NOT_FOUND = 1
-EXIT_USAGE = 2
+EXIT_USAGE = edge.EXIT_USAGE
 EXIT_UNAVAILABLE = 3
 
 
@@ -80,7 +79,7 @@ def main(argv: list[str]) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``streamfn schedule <action>``; returns the exit code."""
     try:
-        return asyncio.run(_with_store(settings, lambda store: ACTIONS[args.action](store, args)))
+        return edge.run(_with_store(settings, lambda store: ACTIONS[args.action](store, args)))
     except ScheduleError as exc:
         print(f"streamfn schedule {args.action}: {exc}", file=sys.stderr)
         return EXIT_USAGE

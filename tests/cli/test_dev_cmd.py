@@ -20,8 +20,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from streamfn.launch import free_port
 from streamfn.settings import Settings
-from tests.support.redis_server import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -1,6 +1,7 @@
 """``streamfn invoke``: enqueue one invocation straight into Redis and optionally wait for it.
 
 No HTTP: it uses :class:`streamfn.client.Client`, so it works without a gateway running.
+The arguments are parsed by the root parser (:mod:`streamfn.cli`); :func:`run` checks them.
 Exit codes: 0 succeeded / queued / scheduled / running, 1 failed / dead / cancelled,
 3 the wait timed out or Redis could not be reached, 75 refused by the backlog cap
 (``STREAMFN_MAX_BACKLOG``; nothing was written, retry later).
@@ -8,6 +9,7 @@ Exit codes: 0 succeeded / queued / scheduled / running, 1 failed / dead / cancel
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any, TextIO
 
@@ -15,11 +17,14 @@ import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from streamfn import codec
+from streamfn.cli import edge
+from streamfn.cli.edge import UsageError
 from streamfn.client import Client
-from streamfn.connection import make_redis
+from streamfn.connection import make_redis, redact
 from streamfn.errors import BacklogFull
 from streamfn.invocations import Invocation
-from streamfn.localredis import redact
+from streamfn.names import is_function_name
 from streamfn.rdb import Enqueued
 from streamfn.settings import Settings
 
@@ -28,6 +33,26 @@ EXIT_FAILED = 1
 EXIT_UNAVAILABLE = 3  # also: the wait timed out
 EXIT_BACKLOG_FULL = 75  # sysexits.h EX_TEMPFAIL: a temporary refusal, worth retrying later
 UNSUCCESSFUL = frozenset({"failed", "dead", "cancelled"})
+
+
+def run(args: argparse.Namespace) -> int:
+    """``streamfn invoke FN [JSON] [--wait S] [--delay S]``: check, read settings, invoke."""
+    if not is_function_name(args.function):
+        raise UsageError(
+            f"invalid function name {args.function!r}: use lower-case letters, digits and '_', "
+            "starting with a letter, at most 64 characters"
+        )
+    payload = _parse_payload(args.payload)
+    settings = Settings.from_env()
+    return edge.run(invoke(settings, args.function, payload, wait=args.wait, delay=args.delay))
+
+
+def _parse_payload(raw: str) -> Any:
+    text = sys.stdin.read() if raw == "-" else raw
+    try:
+        return codec.loads(text)
+    except codec.JSONDecodeError as exc:
+        raise UsageError(f"invalid JSON payload ({exc}): quote it, e.g. '{{\"a\": 1}}'") from None
 
 
 async def invoke(

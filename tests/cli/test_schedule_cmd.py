@@ -9,14 +9,14 @@ from dataclasses import replace
 import pytest
 from redis.asyncio import Redis
 
+from streamfn.cli.schedule_cmd import build_parser, run
 from streamfn.keys import Keys
+from streamfn.launch import free_port
 from streamfn.registry import RunnerReport, publish
-from streamfn.schedule_cli import build_parser, run
 from streamfn.schedules import ScheduleStore
 from streamfn.schedules.definition import MISFIRE_POLICIES
 from streamfn.settings import Settings
 from tests.support.cli import child_env, run_streamfn
-from tests.support.redis_server import free_port
 
 Capture = pytest.CaptureFixture[str]
 

@@ -13,10 +13,10 @@ from redis.asyncio import Redis
 
 from streamfn.cli import main
 from streamfn.keys import GROUP, Keys
+from streamfn.launch import free_port
 from streamfn.rdb import RDB, Completion
 from streamfn.settings import Settings
 from tests.support.cli import child_env, run_streamfn
-from tests.support.redis_server import free_port
 
 
 @pytest.fixture

@@ -1,38 +1,27 @@
 """The ``streamfn`` command: dev mode, the gateway, a runner, one-off invocations, schedules,
 settings and the benchmarks.
 
-Settings are read here, once, at the edge.  Errors a user can fix (a bad setting, a bad
-argument, Redis down) end in a one-line message and an exit code, never a traceback.
+This package is the CLI layer: the only code that imports both :mod:`streamfn.gateway` and
+:mod:`streamfn.runner` (each command loads only what it runs).  Here are the root parser
+and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway
+and runner, ``invoke_cmd``, ``schedule_cmd``, ``bench_cmd``), and :mod:`streamfn.cli.edge`
+holds what every entry point shares: argument types, event loop, logging, signals, exit codes.
+
+Settings are read once, at the edge.  Errors a user can fix (a bad setting, a bad argument,
+Redis down) end in a one-line message and an exit code, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from streamfn import __version__, codec
-from streamfn.names import is_function_name
+from streamfn import __version__
+from streamfn.cli import edge
+from streamfn.cli.edge import EXIT_USAGE, UsageError
 from streamfn.settings import Settings, SettingsError
-
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A bad argument: reported with exit code 2."""
-
-
-def _non_negative(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of seconds") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{raw!r} must be 0 or more seconds")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="payload (default null; '-' reads it from stdin)",
     )
     invoke.add_argument(
-        "--wait", type=_non_negative, metavar="S", help="wait up to S seconds for the result"
+        "--wait", type=edge.seconds, metavar="S", help="wait up to S seconds for the result"
     )
     invoke.add_argument(
-        "--delay", type=_non_negative, default=0.0, metavar="S", help="run after S seconds"
+        "--delay", type=edge.seconds, default=0.0, metavar="S", help="run after S seconds"
     )
 
     settings = sub.add_parser(
@@ -103,13 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return DELEGATED[command](words[1:])
         return _dispatch(build_parser().parse_args(words))
     except SettingsError as exc:
-        print(f"streamfn: {exc}", file=sys.stderr)
+        print(f"streamfn {command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
         print(f"streamfn {command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130  # the shell convention for "stopped by SIGINT"; no traceback for a Ctrl-C
+        return edge.EXIT_INTERRUPTED  # no traceback for a Ctrl-C
     except BrokenPipeError:
         # `streamfn settings | head`: the reader left.  Point stdout at /dev/null so the
         # interpreter's final flush does not raise again.
@@ -118,45 +107,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _gateway(argv: list[str]) -> int:
-    from streamfn.gateway.app import main as gateway_main
+    from streamfn.cli import serve_cmd
 
-    return gateway_main(argv)
+    return serve_cmd.gateway(argv)
 
 
 def _runner(argv: list[str]) -> int:
-    # The runner must never import the gateway: only this function's module is loaded.
-    from streamfn.runner.supervisor import main as runner_main
+    from streamfn.cli import serve_cmd
 
-    return runner_main(argv)
+    return serve_cmd.runner(argv)
 
 
 def _schedule(argv: list[str]) -> int:
-    from streamfn.schedule_cli import main as schedule_main
+    from streamfn.cli import schedule_cmd
 
-    return schedule_main(argv)
-
-
-BENCH_EXTRA = ("matplotlib", "tqdm")
-"""What the benchmarks need beyond streamfn (bench/pyproject.toml)."""
-BENCH_HINT = (
-    "the benchmarks are a repository tool, not part of the streamfn package: in a clone of "
-    "streamfn run `make bench-install` (or `pip install -e ./bench` in its virtualenv), "
-    "then `streamfn bench --help`"
-)
+    return schedule_cmd.main(argv)
 
 
 def _bench(argv: list[str]) -> int:
-    import importlib.util
+    from streamfn.cli import bench_cmd
 
-    missing = [name for name in BENCH_EXTRA if importlib.util.find_spec(name) is None]
-    try:
-        from bench.cli import main as bench_main
-    except ImportError:
-        missing.insert(0, "the bench package")
-    if missing:
-        print(f"streamfn bench: {', '.join(missing)} not installed; {BENCH_HINT}", file=sys.stderr)
-        return EXIT_USAGE
-    return bench_main(argv)
+    return bench_cmd.main(argv)
 
 
 DELEGATED: dict[str, Callable[[list[str]], int]] = {
@@ -171,33 +142,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     command: str = args.command
     if command == "settings":
         print(_settings_table(markdown=args.markdown))
-        return 0
+        return edge.EXIT_OK
     if command == "invoke":
-        return _invoke(args)
-    from streamfn import dev
+        from streamfn.cli import invoke_cmd
 
-    return dev.run(Settings.from_env())
+        return invoke_cmd.run(args)
+    from streamfn.cli import dev_cmd
 
-
-def _invoke(args: argparse.Namespace) -> int:
-    from streamfn.invoke import invoke
-
-    if not is_function_name(args.function):
-        raise UsageError(
-            f"invalid function name {args.function!r}: use lower-case letters, digits and '_', "
-            "starting with a letter, at most 64 characters"
-        )
-    payload = _parse_payload(args.payload)
-    settings = Settings.from_env()
-    return asyncio.run(invoke(settings, args.function, payload, wait=args.wait, delay=args.delay))
-
-
-def _parse_payload(raw: str) -> Any:
-    text = sys.stdin.read() if raw == "-" else raw
-    try:
-        return codec.loads(text)
-    except codec.JSONDecodeError as exc:
-        raise UsageError(f"invalid JSON payload ({exc}): quote it, e.g. '{{\"a\": 1}}'") from None
+    return dev_cmd.run(Settings.from_env())
 
 
 def _settings_table(*, markdown: bool) -> str:

@@ -1,4 +1,4 @@
-"""HTTP probes ``streamfn dev`` uses to know the gateway is ready: stdlib urllib, no proxies."""
+"""HTTP probes that tell a gateway we started is ready: stdlib urllib, no proxies."""
 
 from __future__ import annotations
 
@@ -8,15 +8,6 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from streamfn import codec
-
-
-def reachable(host: str) -> str:
-    """The address to reach a server bound to ``host`` from this machine."""
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
 
 
 def get(url: str) -> bytes | None:
@@ -48,7 +39,11 @@ class Served:
 
 def served(url: str) -> Served:
     """The gateway's ``GET /functions`` at ``url`` as :class:`Served` (empty: cannot say)."""
-    body = get(url)
+    return parse_served(get(url))
+
+
+def parse_served(body: bytes | None) -> Served:
+    """A ``GET /functions`` body as :class:`Served`; empty when there is none or it is not one."""
     try:
         doc = codec.loads(body) if body is not None else {}
         count = doc.get("runners", 0)

@@ -1,8 +1,9 @@
 """``streamfn dev``: Redis, a gateway and one runner, started and stopped together.
 
 Uses the configured Redis if it answers PING, else a private redis-server.  The gateway and
-the runner are ordinary ``python -m gateway`` / ``python -m runner`` children that read their
-settings from the environment we hand them, so dev mode runs exactly the production code.
+the runner are a :class:`streamfn.launch.Stack`: ordinary ``python -m streamfn gateway`` /
+``python -m streamfn runner`` children that read their settings from the environment we hand
+them, so dev mode runs exactly the production code, their output on our terminal.
 Once the gateway knows every function file it prints ``streamfn ready: <url> (<functions>)``,
 the one line a script waits for before its first invocation.
 """
@@ -17,10 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from streamfn.localredis import PrivateRedis, RedisUnavailable, free_port, ping, redact
+from streamfn.cli.edge import SignalFlag
+from streamfn.connection import redact
+from streamfn.launch import (
+    Child,
+    ChildExited,
+    NotReady,
+    PrivateRedis,
+    RedisUnavailable,
+    Served,
+    Stack,
+    describe_exit,
+    free_port,
+    ping,
+)
 from streamfn.names import is_function_name
-from streamfn.probes import Served, healthy, reachable, served
-from streamfn.procs import Child, SignalFlag, describe_exit, python_module, stop_all
 from streamfn.settings import Settings
 
 HEALTH_TIMEOUT = 30.0
@@ -42,13 +54,13 @@ class DevStack:
     err: TextIO = field(default_factory=lambda: sys.stderr)
     signals: SignalFlag = field(default_factory=SignalFlag)
     private: PrivateRedis | None = None
-    children: list[Child] = field(default_factory=list)
+    stack: Stack = field(default_factory=lambda: Stack({}))
 
     def run(self) -> int:
         with self.signals:
             try:
                 return self._run()
-            except (DevError, RedisUnavailable) as exc:
+            except (DevError, NotReady, RedisUnavailable) as exc:
                 self._say(f"streamfn dev: {exc}", self.err)
                 return 1
             finally:
@@ -67,19 +79,15 @@ class DevStack:
         )
         # Stopped in this order: the runner drains in-flight work while the gateway can still
         # answer its ?wait= callers, and Redis goes last (see _stop).
-        self.children = [
-            Child("runner", python_module("streamfn.runner"), env),
-            Child("gateway", python_module("streamfn.gateway"), env),
-        ]
-        for child in self.children:
-            child.start()
-        base = f"http://{reachable(self.settings.host)}:{port}"
-        ready = self._wait_ready(base, functions)
+        self.stack = Stack(env)
+        self.stack.start_runner()
+        gateway = self.stack.start_gateway(port=port)
+        ready = self._wait_ready(gateway, functions)
         if ready is None:
             return self._exit_code()
-        self._banner(base, redis_url, functions)
+        self._banner(gateway.url, redis_url, functions)
         names = ", ".join(ready.functions) or "no functions yet"
-        self._say(f"{READY} {base} ({names})", self.out)
+        self._say(f"{READY} {gateway.url} ({names})", self.out)
         while self.signals.signalled is None:
             if (dead := self._dead_child()) is not None:
                 return dead
@@ -91,7 +99,7 @@ class DevStack:
         if ping(url):
             return url
         self._say(f"no Redis answers at {redact(url)}; starting a private redis-server", self.err)
-        self.private = PrivateRedis()
+        self.private = PrivateRedis(hint="or set STREAMFN_REDIS_URL to a running Redis")
         self.private.start()
         return self.private.url
 
@@ -104,7 +112,7 @@ class DevStack:
             self._say(f"created {path}: drop a handler file there and it goes live", self.err)
         return path
 
-    def _wait_ready(self, base: str, functions: Path) -> Served | None:
+    def _wait_ready(self, gateway: Child, functions: Path) -> Served | None:
         """What the gateway serves, once /healthz answers and it knows every function file.
 
         Ready means the gateway's catalog (the one ``POST /invoke`` checks) holds a runner's
@@ -112,41 +120,34 @@ class DevStack:
         invocation sent the moment the ready line shows is accepted, never ``404``.  None on
         a signal or a dead child (already said).
         """
-        expected = _handler_names(functions)
-        deadline = time.monotonic() + HEALTH_TIMEOUT
-        seen = Served()
-        while time.monotonic() < deadline:
-            if self.signals.signalled is not None or self._dead_child() is not None:
-                return None
-            if healthy(f"{base}/healthz"):
-                seen = served(f"{base}/functions")
-                if seen.runners > 0 and expected <= {*seen.functions, *seen.failed}:
-                    return seen
-            time.sleep(POLL)
-        missing = sorted(expected - {*seen.functions, *seen.failed})
-        raise DevError(
-            f"not ready within {HEALTH_TIMEOUT:.0f} s: {base}/healthz answers "
-            f"{'200' if healthy(f'{base}/healthz') else 'no 200'}, "
-            f"{seen.runners} runner(s) reported to the gateway"
-            + (
-                f", and these functions are not reported yet: {', '.join(missing)}"
-                if missing
-                else ""
+        try:
+            return self.stack.wait_ready(
+                gateway,
+                functions=_handler_names(functions),
+                runners=1,
+                timeout=HEALTH_TIMEOUT,
+                abort=lambda: self.signals.signalled is not None,
             )
-        )
+        except ChildExited as exc:
+            self._say_dead(exc)
+            return None
 
     def _dead_child(self) -> int | None:
         """If a child has exited, say so and return our exit code (1), else None."""
-        for child in self.children:
-            code = child.returncode()
-            if code is not None:
-                self._say(
-                    f"streamfn dev: the {child.name} (pid {child.pid}) stopped unexpectedly "
-                    f"({describe_exit(code)}); stopping the rest. Its output above says why.",
-                    self.err,
-                )
-                return 1
+        try:
+            self.stack.check_alive()
+        except ChildExited as exc:
+            self._say_dead(exc)
+            return 1
         return None
+
+    def _say_dead(self, exited: ChildExited) -> None:
+        child = exited.child
+        self._say(
+            f"streamfn dev: the {child.name} (pid {child.pid}) stopped unexpectedly "
+            f"({describe_exit(exited.code)}); stopping the rest. Its output above says why.",
+            self.err,
+        )
 
     def _exit_code(self) -> int:
         return 0 if self.signals.signalled is not None else 1
@@ -154,15 +155,14 @@ class DevStack:
     def _stop(self) -> None:
         if self.signals.signalled is not None:
             self._say(f"\n{self.signals.signalled.name}: stopping", self.err)
-        for child in self.children:
-            stop_all([child], self.settings.shutdown_grace + 5.0)
+        self.stack.stop(self.settings.shutdown_grace + 5.0)
         if self.private is not None:
             self.private.stop()
         if self.signals.signalled is not None:
             self._say("streamfn dev: stopped everything it started", self.err)
 
     def _banner(self, base: str, redis_url: str, functions: Path) -> None:
-        pids = {c.name: c.pid for c in self.children}
+        pids = {c.name: c.pid for c in self.stack.children}
         kind = (
             f"private redis-server, pid {self.private.child.pid}; data is lost on exit"
             if self.private is not None and self.private.child is not None

@@ -1,4 +1,4 @@
-"""Child processes of ``streamfn dev``: stopped by pid, killed after the grace, never orphaned."""
+"""Child processes we start: stopped by pid, killed after the grace, never orphaned."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from streamfn.procs import Child, SignalFlag, describe_exit, python_module, stop_all
+from streamfn.launch.children import Child, describe_exit, python_module, stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,7 +82,7 @@ def test_stop_all_skips_children_never_started() -> None:
 def test_a_child_dies_with_a_killed_parent(tmp_path: Path) -> None:
     # A parent process that starts one Child and prints its pid, then we SIGKILL the parent.
     code = (
-        "import sys, time; from streamfn.procs import Child;"
+        "import sys, time; from streamfn.launch import Child;"
         "c = Child('orphan', [sys.executable, '-c', 'import time; time.sleep(60)']);"
         "c.start(quiet=True); print(c.pid, flush=True); time.sleep(60)"
     )
@@ -110,12 +110,10 @@ def test_describe_exit() -> None:
 
 def test_python_module_uses_this_interpreter() -> None:
     assert python_module("streamfn.runner") == [sys.executable, "-m", "streamfn.runner"]
-
-
-def test_signal_flag_records_and_restores() -> None:
-    before = signal.getsignal(signal.SIGTERM)
-    with SignalFlag() as flag:
-        assert flag.signalled is None
-        signal.raise_signal(signal.SIGTERM)
-        assert flag.signalled is signal.SIGTERM
-    assert signal.getsignal(signal.SIGTERM) is before
+    assert python_module("streamfn", "runner", "--burst") == [
+        sys.executable,
+        "-m",
+        "streamfn",
+        "runner",
+        "--burst",
+    ]

@@ -1,19 +1,19 @@
 """Lua script calls: the loader, one typed encoder per script, reply codes, and running calls.
 
-| module             | holds                                                             |
-|--------------------|-------------------------------------------------------------------|
-| ``loader``         | ``SCRIPTS``: every ``lua/*.lua`` discovered, ``Script``, ``Call``  |
-| ``header``         | the ``KEYS[...]`` header grammar and ``KeyShape``                 |
-| ``replies``        | ``Reply``: every status and code a script returns                 |
+| module               | holds                                                           |
+|----------------------|-----------------------------------------------------------------|
+| ``loader``           | ``SCRIPTS`` (each ``lua/*.lua``, discovered), ``Script``, ``Call`` |
+| ``header``           | the ``KEYS[...]`` header grammar and ``KeyShape``               |
+| ``replies``          | ``Reply``: every status and code a script returns               |
 | ``invocation_calls`` | enqueue, promote, cancel, cancel_running, replay, watch         |
-| ``outcome_calls``  | complete, fail, cancel_done                                       |
-| ``lease_calls``    | extend, reclaim, release, reap_consumers                          |
-| ``schedule_calls`` | schedule_upsert, _delete, _pause, _resume, _fire                  |
+| ``outcome_calls``    | complete, fail, cancel_done                                     |
+| ``lease_calls``      | extend, reclaim, release, reap_consumers                        |
+| ``schedule_calls``   | schedule_upsert, _delete, _pause, _resume, _fire                |
 
-An encoder is the only place a script's KEYS and ARGV are built: it returns a :class:`Call`,
-which :func:`run` sends alone and :func:`run_batch` (or :class:`streamfn.batching.ScriptBatcher`)
-sends with others in one pipelined round trip.  Every path checks the key count against the
-script's header before sending.
+An encoder is the only place a script's KEYS and ARGV are built.  It returns a ``Call``, a
+``(script, keys, args)`` tuple, which :func:`run` sends alone and :func:`run_batch` (or
+:class:`streamfn.batching.ScriptBatcher`) sends with others in one pipelined round trip.
+Every path checks the key count against the script's header before sending.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Bulk-scheduling invocations at chosen due times, through the ``enqueue`` script.
 
 ``Client.enqueue_many`` queues for *now* only; the timers workload needs thousands of distinct
-absolute due times, so it pipelines the same ``lua/enqueue.lua`` calls itself (ARGV[4] =
-absolute due ms), with key names from :class:`streamfn.keys.Keys`.  The due times it chose are
+absolute due times, so it pipelines the same ``lua/enqueue.lua`` calls itself, built by the
+script's encoder with ``at_ms`` (absolute due ms) and no backlog cap.  The due times it chose are
 returned so lateness can be computed after promotion (which drops the record's ``due``).
 """
 
@@ -14,9 +14,10 @@ from redis.asyncio import Redis
 
 from bench.errors import BenchError
 from bench.progress import Progress
-from streamfn.keys import GROUP, Keys
+from streamfn.keys import Keys
 from streamfn.names import new_invocation_id
 from streamfn.scripts import SCRIPTS, run_batch
+from streamfn.scripts.invocation_calls import enqueue
 
 BATCH = 1000
 
@@ -36,19 +37,13 @@ async def schedule(
 ) -> list[str]:
     """Schedule one invocation per due time (epoch ms, Redis clock); returns the ids in order."""
     ids: list[str] = []
-    stream, timers = keys.stream(function), keys.timers(function)
     for start in range(0, len(due_ms), BATCH):
         calls = []
         for due in due_ms[start : start + BATCH]:
             inv = new_invocation_id(function)
             ids.append(inv)
-            calls.append(
-                (
-                    [stream, timers, keys.invocation(function, inv)],
-                    [inv, payload, 0, int(due), "0", 0, GROUP, ""],
-                )
-            )
-        for reply in await run_batch(redis, SCRIPTS.enqueue, calls):
+            calls.append(enqueue(keys, function, inv, payload, at_ms=int(due)))
+        for reply in await run_batch(redis, calls):
             if isinstance(reply, Exception):
                 raise BenchError(f"enqueue script failed while scheduling timers: {reply}")
         if progress is not None:
@@ -58,4 +53,4 @@ async def schedule(
 
 def script_names() -> dict[str, str]:
     """SHA1 -> script name, to say which Lua script a SLOWLOG entry was."""
-    return {getattr(SCRIPTS, name).sha: name for name in SCRIPTS.__dataclass_fields__}
+    return {script.sha: script.name for script in SCRIPTS.all()}

@@ -10,6 +10,7 @@ from streamfn.gateway.errors import ApiError
 from streamfn.gateway.invocations import not_found
 from streamfn.gateway.responses import json_response, location_headers
 from streamfn.gateway.state import CLIENT
+from streamfn.scripts import Reply
 
 MAX_COUNT = 1000
 DEFAULT_COUNT = 100
@@ -39,7 +40,7 @@ async def replay_dead_letter(request: web.Request) -> web.Response:
     if replayed:
         body = {"id": invocation_id, "status": "queued"}
         return json_response(body, 202, location_headers(invocation_id))
-    if detail == "not_found":
+    if detail == Reply.NOT_FOUND:
         raise not_found(invocation_id)
     raise ApiError(
         ErrorCode.CONFLICT,

@@ -9,6 +9,7 @@ from streamfn.gateway import params
 from streamfn.gateway.errors import ApiError
 from streamfn.gateway.responses import json_response
 from streamfn.gateway.state import CLIENT, SETTINGS
+from streamfn.scripts import Reply
 
 
 def not_found(invocation_id: str) -> ApiError:
@@ -41,7 +42,7 @@ async def cancel_invocation(request: web.Request) -> web.Response:
     invocation_id = params.invocation_id(request.match_info["id"])
     params.query(request, ())
     accepted, status = await request.app[CLIENT].stop(invocation_id)
-    if accepted and status == "cancelling":
+    if accepted and status == Reply.CANCELLING:
         return json_response(
             {"id": invocation_id, "status": "cancelling"},
             202,
@@ -49,7 +50,7 @@ async def cancel_invocation(request: web.Request) -> web.Response:
         )
     if accepted:
         return json_response({"id": invocation_id, "status": "cancelled"})
-    if status == "not_found":
+    if status == Reply.NOT_FOUND:
         raise not_found(invocation_id)
     raise ApiError(
         ErrorCode.CONFLICT,

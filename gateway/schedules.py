@@ -20,8 +20,9 @@ from streamfn.gateway.responses import json_response
 from streamfn.gateway.state import CATALOG, SCHEDULES, SETTINGS
 from streamfn.schedules import Schedule, ScheduleDef, ScheduleError, parse_definition
 from streamfn.schedules.definition import SCHEDULE_ID_RE, check_schedule_id
+from streamfn.scripts import Reply
 
-_STATUS = {"created": 201, "updated": 200, "unchanged": 200}
+_STATUS: dict[str, int] = {Reply.CREATED: 201, Reply.UPDATED: 200, Reply.UNCHANGED: 200}
 _EXAMPLE = '{"function": "echo", "cron": "*/5 * * * * *"}'
 
 

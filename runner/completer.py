@@ -19,6 +19,7 @@ from streamfn.runner import faults
 from streamfn.runner.jobs import DONE, FINISHED, FLUSHING, Job, Leases
 from streamfn.runner.loop import Backoff, cancel_and_wait
 from streamfn.runner.metrics import Metrics
+from streamfn.scripts import Reply
 
 log = logging.getLogger("streamfn.runner.completer")
 
@@ -133,7 +134,7 @@ class Completer:
                     job.invocation_id,
                     outcome,
                 )
-            elif outcome == "stale":
+            elif outcome == Reply.STALE:
                 stale.append(job.invocation_id)
             job.state = FINISHED
             self.leases.remove(job)

@@ -16,6 +16,7 @@ from streamfn.runner import faults
 from streamfn.runner.jobs import DONE, LOST, RUNNING, Leases
 from streamfn.runner.loop import Loop
 from streamfn.runner.metrics import Metrics
+from streamfn.scripts import Reply
 
 log = logging.getLogger("streamfn.runner.heartbeat")
 
@@ -75,5 +76,5 @@ class Heartbeat(Loop):
         if was_running and job.is_async and job.task is not None:
             job.task.cancel()
         self.lost += 1
-        self.metrics.outcome(function, "stale")
+        self.metrics.outcome(function, Reply.STALE)
         return True

@@ -13,16 +13,18 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from streamfn.scripts import Reply
+
 OUTCOMES = ("succeeded", "retried", "dead", "failed", "stale")
 
 # What finish_many reports -> the outcome label.
-_OUTCOME_OF = {
-    "succeeded": "succeeded",
-    "scheduled": "retried",
-    "dead": "dead",
-    "failed": "failed",
-    "stale": "stale",
-    "cancelled": "cancelled",
+_OUTCOME_OF: dict[str, str] = {
+    Reply.SUCCEEDED: "succeeded",
+    Reply.SCHEDULED: "retried",
+    Reply.DEAD: "dead",
+    Reply.FAILED: "failed",
+    Reply.STALE: "stale",
+    Reply.CANCELLED: "cancelled",
 }
 
 _BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)

@@ -9,12 +9,11 @@ queued by then as one pipeline.  A lone caller waits one loop iteration, nothing
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 
-from streamfn.scripts import Arg, Script, run_batch
+from streamfn.scripts import Call, Script, run_batch
 
 MAX_BATCH = 512
 
@@ -25,15 +24,20 @@ class ScriptBatcher:
     def __init__(self, redis: Redis, script: Script) -> None:
         self._redis = redis
         self._script = script
-        self._calls: list[tuple[Sequence[str], Sequence[Arg]]] = []
+        self._calls: list[Call] = []
         self._futures: list[asyncio.Future[Any]] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def call(self, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+    async def call(self, call: Call) -> Any:
+        """Queue ``call`` (of this batcher's script; ValueError otherwise); its reply."""
+        script, keys, _ = call
+        if script is not self._script:
+            raise ValueError(f"this batcher runs {self._script.name}, not {script.name}")
+        script.check(len(keys))  # a wrong call fails its caller, not the whole batch
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
-        self._calls.append((keys, args))
+        self._calls.append(call)
         self._futures.append(fut)
         if len(self._calls) >= MAX_BATCH:
             self._start_flush()
@@ -52,11 +56,9 @@ class ScriptBatcher:
         self._tasks.add(task)  # keep a reference until it ends
         task.add_done_callback(self._tasks.discard)
 
-    async def _flush(
-        self, calls: list[tuple[Sequence[str], Sequence[Arg]]], futures: list[asyncio.Future[Any]]
-    ) -> None:
+    async def _flush(self, calls: list[Call], futures: list[asyncio.Future[Any]]) -> None:
         try:
-            results = await run_batch(self._redis, self._script, calls)
+            results = await run_batch(self._redis, calls)
         except BaseException as exc:  # connection lost, cancelled: every caller learns it
             for fut in futures:
                 if not fut.done():

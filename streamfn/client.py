@@ -15,10 +15,11 @@ from redis.asyncio import Redis
 from streamfn import codec
 from streamfn.errors import BacklogFull
 from streamfn.invocations import Invocation, load_invocation
-from streamfn.keys import GROUP, Keys
+from streamfn.keys import Keys
 from streamfn.names import is_function_name, new_invocation_id
 from streamfn.rdb import RDB, Enqueued
-from streamfn.scripts import SCRIPTS, run_batch
+from streamfn.scripts import Reply, run_batch
+from streamfn.scripts.invocation_calls import enqueue
 from streamfn.settings import Settings
 from streamfn.waiters import WaiterHub
 
@@ -106,17 +107,13 @@ class Client:
             inv = new_invocation_id(function)
             ids.append(inv)
             body = payload if isinstance(payload, bytes) else codec.dumps(payload)
-            calls.append(
-                (
-                    [k.stream(function), k.timers(function), k.invocation(function, inv)],
-                    [inv, body, 0, 0, "0", 0, GROUP, "", cap],
-                )
-            )
-        results = await run_batch(self.redis, SCRIPTS.enqueue, calls)
+            calls.append(enqueue(k, function, inv, body, max_backlog=cap))
+        results = await run_batch(self.redis, calls)
         for r in results:
             if isinstance(r, Exception):
                 raise r
-        refused = [i for i, r in enumerate(results) if r[2] in (b"full", "full")]
+        full = Reply.FULL.encode()
+        refused = [i for i, r in enumerate(results) if r[2] in (full, Reply.FULL)]
         if refused:
             accepted = [inv for inv, r in zip(ids, results, strict=True) if r[0] == 1]
             backlog = int(results[refused[0]][3])
@@ -145,12 +142,12 @@ class Client:
         """
         for _ in range(3):  # a hand-back can move it between queued and running meanwhile
             done, status = await self.rdb.cancel(invocation_id)
-            if done or status != "running":
+            if done or status != Reply.RUNNING:
                 return done, status
             requested, status = await self.rdb.cancel_running(invocation_id)
-            if requested or status != "queued":
+            if requested or status != Reply.QUEUED:
                 return requested, status
-        return False, "running"
+        return False, Reply.RUNNING
 
     async def replay(self, invocation_id: str) -> tuple[bool, str]:
         return await self.rdb.replay(invocation_id)

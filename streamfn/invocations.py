@@ -11,9 +11,21 @@ from redis.exceptions import ResponseError
 from streamfn import codec
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
+from streamfn.scripts import Reply
 
-FINAL = frozenset({"succeeded", "failed", "dead", "cancelled"})
-STATUSES = ("scheduled", "queued", "running", "succeeded", "failed", "dead", "cancelled")
+FINAL = frozenset({Reply.SUCCEEDED, Reply.FAILED, Reply.DEAD, Reply.CANCELLED})
+STATUSES = tuple(
+    s.value
+    for s in (
+        Reply.SCHEDULED,
+        Reply.QUEUED,
+        Reply.RUNNING,
+        Reply.SUCCEEDED,
+        Reply.FAILED,
+        Reply.DEAD,
+        Reply.CANCELLED,
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +67,7 @@ class Invocation:
             "duration_ms": self.duration_ms,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
-        if self.status == "succeeded":
+        if self.status == Reply.SUCCEEDED:
             body["result"] = self.result
         if self.error is not None:
             body["error"] = self.error
@@ -84,10 +96,10 @@ async def load_invocation(redis: Redis, keys: Keys, invocation_id: str) -> Invoc
     status = raw[b"status"].decode()
     deliveries = None
     entry = raw.get(b"entry")
-    if status == "queued" and entry is not None:
+    if status == Reply.QUEUED and entry is not None:
         pending = await _pending(redis, keys.stream(fn), entry)
         if pending is not None:
-            status, deliveries = "running", pending
+            status, deliveries = Reply.RUNNING.value, pending
     return Invocation(
         id=invocation_id,
         function=fn,

@@ -24,6 +24,7 @@ only touched by plain commands, never by a script together with per-function key
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 GROUP = "runners"
@@ -50,6 +51,20 @@ class Keys:
 
     def invocation(self, function: str, invocation_id: str) -> str:
         return f"{self._tag(function)}:inv:{invocation_id}"
+
+    def invocations(self, function: str, invocation_ids: Iterable[str]) -> list[str]:
+        """:meth:`invocation` of each id, the tag built once (complete.lua takes ~100)."""
+        tag = self._tag(function)
+        return [f"{tag}:inv:{i}" for i in invocation_ids]
+
+    def queue_keys(self, function: str, invocation_id: str) -> list[str]:
+        """``[stream, timers, invocation]``: the keys enqueue.lua and cancel.lua start with.
+
+        One call, the tag built once: it runs for every invocation enqueued (~3,500 fewer
+        instructions than three calls, by callgrind).
+        """
+        tag = self._tag(function)
+        return [f"{tag}:stream", f"{tag}:timers", f"{tag}:inv:{invocation_id}"]
 
     def idempotency(self, function: str, user_key: str) -> str:
         """The user's key is hashed: any header value maps to a fixed-size, pattern-free name."""

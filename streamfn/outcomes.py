@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from redis.asyncio import Redis
 
 from streamfn import codec
-from streamfn.keys import GROUP, Keys
-from streamfn.scripts import SCRIPTS, run_batch
+from streamfn.keys import Keys
+from streamfn.scripts import Call, Reply, run_batch
+from streamfn.scripts.outcome_calls import cancel_done, complete, fail
 from streamfn.settings import Settings
 
 COMPLETE_CHUNK = 100
@@ -47,9 +47,9 @@ async def finish_many(
     """Report finished attempts in one round trip.
 
     Successes go to complete.lua, one call per function (chunks of ``COMPLETE_CHUNK``);
-    failures to fail.lua, one call each.  Returns per item: "succeeded", "scheduled",
-    "dead", "failed", "stale" (lease lost: nothing changed) or "error: ..." when Redis
-    refused the call.
+    failures to fail.lua, one call each.  Returns per item a :class:`Reply`: SUCCEEDED,
+    SCHEDULED, DEAD, FAILED, CANCELLED, STALE (lease lost: nothing changed), or "error: ..."
+    when Redis refused the call.
     """
     ttl = int(settings.result_ttl * 1000)
     by_function: dict[str, list[int]] = {}
@@ -63,21 +63,26 @@ async def finish_many(
         else:
             failures.append(i)
     ok_groups: list[list[int]] = []
-    ok_calls = []
+    ok_calls: list[Call] = []
     for fn, idxs in by_function.items():
         for start in range(0, len(idxs), COMPLETE_CHUNK):
             chunk = idxs[start : start + COMPLETE_CHUNK]
-            keys = [k.stream(fn)]
-            args: list[Any] = [GROUP, consumer, ttl, k.done_channel]
-            for i in chunk:
-                c = items[i]
-                keys.append(k.invocation(fn, c.invocation_id))
-                args += (c.entry_id, c.invocation_id, c.result, c.duration_ms)
             ok_groups.append(chunk)
-            ok_calls.append((keys, args))
-    bad_calls = [_fail_call(k, settings, consumer, items[i], ttl) for i in failures]
+            ok_calls.append(complete(k, fn, consumer, ttl, [items[i] for i in chunk]))
+    dead_ttl = int(settings.dead_ttl * 1000)
+    bad_calls = [
+        fail(
+            k,
+            consumer,
+            items[i],
+            failed_ttl_ms=ttl,
+            dead_ttl_ms=dead_ttl,
+            dead_maxlen=settings.dead_maxlen,
+        )
+        for i in failures
+    ]
     reported: list[str] = [""] * len(items)
-    ok_replies = await run_batch(redis, SCRIPTS.complete, ok_calls)
+    ok_replies = await run_batch(redis, ok_calls)
     for chunk, reply in zip(ok_groups, ok_replies, strict=True):
         for i, r in zip(
             chunk, reply if isinstance(reply, list) else [reply] * len(chunk), strict=True
@@ -85,53 +90,18 @@ async def finish_many(
             if isinstance(r, Exception):
                 reported[i] = f"error: {r}"
             else:
-                reported[i] = "succeeded" if int(r) == 1 else "stale"
-    bad_replies = await run_batch(redis, SCRIPTS.fail, bad_calls)
+                reported[i] = _SUCCEEDED if int(r) == 1 else _STALE
+    bad_replies = await run_batch(redis, bad_calls)
     for i, r in zip(failures, bad_replies, strict=True):
         reported[i] = f"error: {r}" if isinstance(r, Exception) else codec.text(r[1])
     if stopped:
-        calls = [_cancel_done_call(k, consumer, items[i], ttl) for i in stopped]
-        replies = await run_batch(redis, SCRIPTS.cancel_done, calls)
+        calls = [cancel_done(k, consumer, items[i], ttl) for i in stopped]
+        replies = await run_batch(redis, calls)
         for i, r in zip(stopped, replies, strict=True):
-            done = "cancelled" if not isinstance(r, Exception) and int(r) == 1 else "stale"
+            done = Reply.CANCELLED if not isinstance(r, Exception) and int(r) == 1 else _STALE
             reported[i] = f"error: {r}" if isinstance(r, Exception) else done
     return reported
 
 
-def _cancel_done_call(
-    k: Keys, consumer: str, c: Completion, ttl: int
-) -> tuple[list[str], list[Any]]:
-    keys = [k.stream(c.function), k.invocation(c.function, c.invocation_id)]
-    keys.append(k.cancels(c.function))
-    args = [GROUP, consumer, c.entry_id, c.invocation_id, ttl, c.duration_ms, k.done_channel]
-    return keys, args
-
-
-def _fail_call(
-    k: Keys, s: Settings, consumer: str, c: Completion, ttl: int
-) -> tuple[list[str], list[Any]]:
-    keys = [
-        k.stream(c.function),
-        k.timers(c.function),
-        k.dead(c.function),
-        k.invocation(c.function, c.invocation_id),
-    ]
-    args = [
-        GROUP,
-        consumer,
-        c.entry_id,
-        c.invocation_id,
-        codec.dumps(c.error),
-        c.mode,
-        c.max_attempts,
-        c.backoff_base_ms,
-        c.backoff_cap_ms,
-        c.jitter,
-        "1" if c.dead_letter else "0",
-        int(s.dead_ttl * 1000),
-        ttl,
-        s.dead_maxlen,
-        k.done_channel,
-        c.duration_ms,
-    ]
-    return keys, args
+# Bound once: finish_many reports one per success, and a module global is the cheapest lookup.
+_SUCCEEDED, _STALE = Reply.SUCCEEDED, Reply.STALE

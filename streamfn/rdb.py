@@ -1,7 +1,7 @@
-"""Typed wrappers around the Lua scripts: the only place Python calls them.
+"""Typed wrappers around the invocation and lease scripts, for one namespace.
 
-Each method maps one script's KEYS/ARGV contract (see the header of ``lua/<name>.lua``) onto
-Python values, taking key names from :class:`streamfn.keys.Keys` and TTLs from settings.
+Each method builds its call with the script's encoder (``streamfn.scripts.*_calls``), taking
+TTLs and caps from settings, and turns the reply into Python values.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from streamfn.errors import BacklogFull
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
 from streamfn.outcomes import Completion
-from streamfn.scripts import SCRIPTS
+from streamfn.scripts import SCRIPTS, Reply, invocation_calls, lease_calls, run
 from streamfn.settings import Settings
 
 __all__ = ["RDB", "Claimed", "Completion", "Enqueued", "Promoted", "Reclaimed"]
@@ -27,7 +27,7 @@ __all__ = ["RDB", "Claimed", "Completion", "Enqueued", "Promoted", "Reclaimed"]
 @dataclass(frozen=True, slots=True)
 class Enqueued:
     id: str
-    status: str  # "queued" | "scheduled"
+    status: str  # Reply.QUEUED | Reply.SCHEDULED
     created: bool  # False: an Idempotency-Key repeat, nothing was written
     due_ms: int | None = None
 
@@ -75,33 +75,29 @@ class RDB:
         extra: Mapping[str, str] | None = None,
     ) -> Enqueued:
         """Raises :class:`BacklogFull` (nothing written) past ``STREAMFN_MAX_BACKLOG``."""
-        k = self.keys
-        keys = [k.stream(function), k.timers(function), k.invocation(function, invocation_id)]
-        if idempotency_key is not None:
-            keys.append(k.idempotency(function, idempotency_key))
-        args = [
+        call = invocation_calls.enqueue(
+            self.keys,
+            function,
             invocation_id,
             payload,
-            max(0, delay_ms),
-            max(0, at_ms),
-            "1" if notify else "0",
-            int(self.settings.idempotency_ttl * 1000),
-            GROUP,
-            codec.dumps(dict(extra)) if extra else "",
-            self.settings.max_backlog,
-        ]
-        created, inv_id, status, detail = await self._enqueue.call(keys, args)
+            delay_ms=delay_ms,
+            at_ms=at_ms,
+            notify=notify,
+            idempotency_key=idempotency_key,
+            idempotency_ttl_ms=int(self.settings.idempotency_ttl * 1000),
+            extra=extra,
+            max_backlog=self.settings.max_backlog,
+        )
+        created, inv_id, status, detail = await self._enqueue.call(call)
         status_s = codec.text(status)
-        if status_s == "full":
+        if status_s == Reply.FULL:
             raise BacklogFull(function, int(detail), self.settings.max_backlog)
-        due = int(detail) if status_s == "scheduled" else None
+        due = int(detail) if status_s == Reply.SCHEDULED else None
         return Enqueued(codec.text(inv_id), status_s, bool(created), due)
 
     async def promote(self, function: str, ids: Sequence[str]) -> Promoted:
-        k = self.keys
-        keys = [k.timers(function), k.stream(function)]
-        keys += [k.invocation(function, i) for i in ids]
-        promoted, orphaned, next_in = await SCRIPTS.promote.run(self.redis, keys, [GROUP, *ids])
+        call = invocation_calls.promote(self.keys, function, ids)
+        promoted, orphaned, next_in = await run(self.redis, call)
         return Promoted(int(promoted), int(orphaned), int(next_in))
 
     async def finish_many(self, consumer: str, items: Sequence[Completion]) -> list[str]:
@@ -109,12 +105,11 @@ class RDB:
         return await outcomes.finish_many(self.redis, self.keys, self.settings, consumer, items)
 
     async def cancel(self, invocation_id: str) -> tuple[bool, str]:
-        """(cancelled?, status): status is "cancelled", "not_found" or why it was refused."""
-        fn = _function(invocation_id)
-        k = self.keys
-        keys = [k.stream(fn), k.timers(fn), k.invocation(fn, invocation_id)]
-        args = [GROUP, invocation_id, int(self.settings.result_ttl * 1000), k.done_channel]
-        ok, status = await SCRIPTS.cancel.run(self.redis, keys, args)
+        """(cancelled?, status): :class:`Reply` CANCELLED, NOT_FOUND or the status that
+        refused it."""
+        ttl = int(self.settings.result_ttl * 1000)
+        call = invocation_calls.cancel(self.keys, _function(invocation_id), invocation_id, ttl)
+        ok, status = await run(self.redis, call)
         return bool(ok), codec.text(status)
 
     async def cancel_running(self, invocation_id: str) -> tuple[bool, str]:
@@ -124,36 +119,29 @@ class RDB:
         :meth:`cancel`), "not_found", or the final status that refused it.
         """
         fn = _function(invocation_id)
-        k = self.keys
-        keys = [k.stream(fn), k.invocation(fn, invocation_id), k.cancels(fn)]
         ttl = int(self.settings.result_ttl * 1000)
-        args = [GROUP, invocation_id, k.cancel_channel, ttl]
-        ok, status, _consumer = await SCRIPTS.cancel_running.run(self.redis, keys, args)
+        call = invocation_calls.cancel_running(self.keys, fn, invocation_id, ttl)
+        ok, status, _consumer = await run(self.redis, call)
         return bool(ok), codec.text(status)
 
     async def replay(self, invocation_id: str) -> tuple[bool, str]:
         """(replayed?, new entry id or the status that refused it / "not_found")."""
-        fn = _function(invocation_id)
-        k = self.keys
-        keys = [k.dead(fn), k.stream(fn), k.invocation(fn, invocation_id)]
-        ok, detail = await SCRIPTS.replay.run(self.redis, keys, [GROUP, invocation_id])
+        call = invocation_calls.replay(self.keys, _function(invocation_id), invocation_id)
+        ok, detail = await run(self.redis, call)
         return bool(ok), codec.text(detail)
 
     async def extend(self, function: str, consumer: str, entry_ids: Sequence[str]) -> list[str]:
         """Renew leases; returns the entry ids this consumer no longer owns."""
         if not entry_ids:
             return []
-        lost = await SCRIPTS.extend.run(
-            self.redis, [self.keys.stream(function)], [GROUP, consumer, *entry_ids]
-        )
+        lost = await run(self.redis, lease_calls.extend(self.keys, function, consumer, entry_ids))
         return [codec.text(e) for e in lost]
 
     async def reclaim(
         self, function: str, consumer: str, min_idle_ms: int, cursor: str = "0-0", count: int = 100
     ) -> Reclaimed:
-        raw = await SCRIPTS.reclaim.run(
-            self.redis, [self.keys.stream(function)], [GROUP, consumer, min_idle_ms, cursor, count]
-        )
+        call = lease_calls.reclaim(self.keys, function, consumer, min_idle_ms, cursor, count)
+        raw = await run(self.redis, call)
         claimed = [
             Claimed(codec.text(e), _pairs(fields), int(deliveries))
             for e, fields, deliveries in raw[1]
@@ -163,12 +151,8 @@ class RDB:
     async def release(
         self, function: str, consumer: str, entry_id: str, invocation_id: str
     ) -> bool:
-        k = self.keys
-        new = await SCRIPTS.release.run(
-            self.redis,
-            [k.stream(function), k.invocation(function, invocation_id)],
-            [GROUP, consumer, entry_id],
-        )
+        call = lease_calls.release(self.keys, function, consumer, entry_id, invocation_id)
+        new = await run(self.redis, call)
         return new is not None
 
     async def reap_consumers(
@@ -179,9 +163,8 @@ class RDB:
         ``consumer`` (the caller's own name) is never deleted.  A missing stream or group
         deletes nothing.
         """
-        deleted = await SCRIPTS.reap_consumers.run(
-            self.redis, [self.keys.stream(function)], [GROUP, consumer, idle_limit_ms, cap]
-        )
+        call = lease_calls.reap_consumers(self.keys, function, consumer, idle_limit_ms, cap)
+        deleted = await run(self.redis, call)
         return int(deleted)
 
     async def idle_pending(
@@ -199,8 +182,8 @@ class RDB:
 
     async def watch(self, invocation_id: str) -> str | None:
         """Ask for a PUBLISH on finish; returns the current stored status (None: unknown id)."""
-        fn = _function(invocation_id)
-        status = await SCRIPTS.watch.run(self.redis, [self.keys.invocation(fn, invocation_id)], [])
+        call = invocation_calls.watch(self.keys, _function(invocation_id), invocation_id)
+        status = await run(self.redis, call)
         return None if status is None else codec.text(status)
 
 

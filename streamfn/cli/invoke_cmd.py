@@ -26,13 +26,14 @@ from streamfn.errors import BacklogFull
 from streamfn.invocations import Invocation
 from streamfn.names import is_function_name
 from streamfn.rdb import Enqueued
+from streamfn.scripts import Reply
 from streamfn.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNAVAILABLE = 3  # also: the wait timed out
 EXIT_BACKLOG_FULL = 75  # sysexits.h EX_TEMPFAIL: a temporary refusal, worth retrying later
-UNSUCCESSFUL = frozenset({"failed", "dead", "cancelled"})
+UNSUCCESSFUL = frozenset({Reply.FAILED, Reply.DEAD, Reply.CANCELLED})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """Typed wrappers around ``lua/schedule_*.lua``: the only place Python calls those scripts.
 
-Each method maps one script's KEYS/ARGV contract (see the script's header) onto Python values.
-Every call passes keys of one function's hash tag only.
+Each method builds its call with the script's encoder (:mod:`streamfn.scripts.schedule_calls`)
+and turns the reply into Python values.  Every call passes keys of one function's hash tag only.
 """
 
 from __future__ import annotations
@@ -13,10 +13,17 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from streamfn import codec
-from streamfn.keys import GROUP, Keys
+from streamfn.keys import Keys
 from streamfn.schedules.definition import ScheduleDef, fire_invocation_id
-from streamfn.scripts import SCRIPTS, Arg, run_batch
+from streamfn.scripts import Arg, Call, Reply, run, run_batch
+from streamfn.scripts.schedule_calls import (
+    FireStep,
+    schedule_delete,
+    schedule_fire,
+    schedule_pause,
+    schedule_resume,
+    schedule_upsert,
+)
 
 
 def _s(value: Any) -> str:
@@ -58,49 +65,40 @@ class ScheduleRDB:
         self.redis = redis
         self.keys = keys
 
-    def _pair(self, function: str, schedule_id: str) -> list[str]:
-        return [self.keys.schedules(function), self.keys.schedule(function, schedule_id)]
-
     async def upsert(self, definition: ScheduleDef, next_ms: int | None) -> tuple[str, str]:
-        """("created"|"updated"|"unchanged", rev) or ("stale", last fire ms): recompute."""
+        """(CREATED|UPDATED|UNCHANGED, rev) or (STALE, last fire ms): recompute."""
         d = definition
         flat: list[Arg] = [x for item in d.fields().items() for x in item]
         rev = secrets.token_hex(8)
-        args: list[Arg] = [d.id, d.digest(), -1 if next_ms is None else next_ms, rev, *flat]
-        status, detail = await SCRIPTS.schedule_upsert.run(
-            self.redis, self._pair(d.function, d.id), args
-        )
+        call = schedule_upsert(self.keys, d.function, d.id, d.digest(), next_ms, rev, flat)
+        status, detail = await run(self.redis, call)
         return _s(status), _s(detail)
 
     async def delete(self, function: str, schedule_id: str) -> bool:
-        keys = self._pair(function, schedule_id)
-        return bool(await SCRIPTS.schedule_delete.run(self.redis, keys, [schedule_id]))
+        return bool(await run(self.redis, schedule_delete(self.keys, function, schedule_id)))
 
     async def pause(self, function: str, schedule_id: str) -> bool:
-        keys = self._pair(function, schedule_id)
-        return bool(await SCRIPTS.schedule_pause.run(self.redis, keys, [schedule_id]))
+        return bool(await run(self.redis, schedule_pause(self.keys, function, schedule_id)))
 
     async def resume(self, function: str, schedule_id: str, rev: str, next_ms: int | None) -> str:
-        """ "resumed", "not_paused", "missing" or "stale" (read again and retry)."""
-        keys = self._pair(function, schedule_id)
-        args = [schedule_id, rev, -1 if next_ms is None else next_ms]
-        status, _ = await SCRIPTS.schedule_resume.run(self.redis, keys, args)
+        """RESUMED, NOT_PAUSED, MISSING or STALE (read again and retry)."""
+        call = schedule_resume(self.keys, function, schedule_id, rev, next_ms)
+        status, _ = await run(self.redis, call)
         return _s(status)
 
-    def _fire_call(self, function: str, steps: Sequence[FireCall]) -> tuple[list[str], list[Arg]]:
+    def _fire_call(self, function: str, steps: Sequence[FireCall]) -> Call:
         """One ``schedule_fire.lua`` call for several steps of one function's schedules."""
-        k = self.keys
-        keys = [k.schedules(function), k.stream(function)]
-        body: list[list[Any]] = []
-        for c in steps:
-            ids = [fire_invocation_id(function, c.schedule_id, at) for at in c.fires]
-            keys.append(k.schedule(function, c.schedule_id))
-            keys += [k.invocation(function, inv) for inv in ids]
-            nxt = -1 if c.next_ms is None else c.next_ms
-            pairs = [[at, inv] for at, inv in zip(c.fires, ids, strict=True)]
-            body.append([c.schedule_id, c.expected_ms, c.rev, nxt, pairs])
-        plan_now = min(c.plan_now_ms for c in steps)
-        return keys, [GROUP, plan_now, codec.dumps(body)]
+        planned = [
+            FireStep(
+                c.schedule_id,
+                c.expected_ms,
+                c.rev,
+                c.next_ms,
+                [(at, fire_invocation_id(function, c.schedule_id, at)) for at in c.fires],
+            )
+            for c in steps
+        ]
+        return schedule_fire(self.keys, function, min(c.plan_now_ms for c in steps), planned)
 
     async def fire_many(self, steps: Sequence[FireCall]) -> list[FireResult | Exception]:
         """Apply many steps in one pipelined round trip, a bounded script call per group of
@@ -122,7 +120,7 @@ class ScheduleRDB:
             group.append(i)
             fires[c.function] += n
         calls = [self._fire_call(steps[g[0]].function, [steps[i] for i in g]) for g in groups]
-        replies = await run_batch(self.redis, SCRIPTS.schedule_fire, calls)
+        replies = await run_batch(self.redis, calls)
         results: list[FireResult | Exception] = [ValueError("no reply")] * len(steps)
         for group, reply in zip(groups, replies, strict=True):
             if isinstance(reply, Exception):
@@ -136,6 +134,6 @@ class ScheduleRDB:
 
 
 def _fire_result(now: int, item: list[Any]) -> FireResult:
-    if _s(item[0]) == "ok":
+    if _s(item[0]) == Reply.OK:
         return FireResult(True, now, tuple(int(x) for x in item[2:]), int(item[1]))
     return FireResult(False, now, reason=_s(item[0]))

@@ -29,6 +29,7 @@ from streamfn.schedules.firing import GRACE_MS, plan
 from streamfn.schedules.rdb import FireCall, FireResult, ScheduleRDB
 from streamfn.schedules.schedule import misfire_from_hash, spec_from_hash
 from streamfn.schedules.spec import Spec
+from streamfn.scripts import Reply
 from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.schedules")
@@ -242,9 +243,9 @@ class Scheduler:
         key = (call.function, call.schedule_id)
         if not result.ok:
             self.refused += 1
-            if result.reason != "moved":  # changed under us: read it again next time
+            if result.reason != Reply.MOVED:  # changed under us: read it again next time
                 self._cache.pop(key, None)
-            if result.reason not in ("moved", "missing"):
+            if result.reason not in (Reply.MOVED, Reply.MISSING):
                 log.debug(
                     "schedule %s of %s: step refused (%s); replanning next tick",
                     call.schedule_id,

@@ -23,6 +23,7 @@ from streamfn.schedules.definition import ScheduleDef
 from streamfn.schedules.rdb import ScheduleRDB
 from streamfn.schedules.schedule import Schedule, schedule_from_hash, spec_from_hash
 from streamfn.schedules.spec import next_fire
+from streamfn.scripts import Reply
 
 _ATTEMPTS = 5  # compare-and-set retries; each loses only to a concurrent fire or update
 
@@ -81,7 +82,7 @@ class ScheduleStore:
             spec = replace(d.spec, anchor_ms=anchor)
             after = now if last is None else max(now, last)
             status, _ = await self.rdb.upsert(replace(d, spec=spec), next_fire(spec, after, fired))
-            if status != "stale":
+            if status != Reply.STALE:
                 return status
         raise RuntimeError(f"schedule {d.id!r} kept changing while being written; try again")
 
@@ -149,8 +150,8 @@ class ScheduleStore:
             spec = spec_from_hash(raw)
             upcoming = next_fire(spec, after, state.fire_count)
             status = await self.rdb.resume(function, schedule_id, state.rev, upcoming)
-            if status == "missing":
+            if status == Reply.MISSING:
                 return None
-            if status != "stale":
+            if status != Reply.STALE:
                 return await self.get(schedule_id)
         raise RuntimeError(f"schedule {schedule_id!r} kept changing while resuming; try again")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from streamfn.keys import GROUP, Keys
+from streamfn.keys import Keys
 from streamfn.names import new_invocation_id
 from streamfn.rdb import RDB
-from streamfn.scripts import SCRIPTS
+from streamfn.scripts import invocation_calls, run
 from streamfn.settings import Settings
 from tests.lua.helpers import (
     FN,
@@ -99,11 +99,7 @@ async def test_queued_before_any_group_exists(redis: Redis, keys: Keys) -> None:
     """A record claiming an entry on a stream with no group: cancel still succeeds."""
     inv = new_invocation_id(FN)
     await redis.hset(keys.invocation(FN, inv), mapping={"status": "queued", "entry": "1-1"})
-    out = await SCRIPTS.cancel.run(
-        redis,
-        [keys.stream(FN), keys.timers(FN), keys.invocation(FN, inv)],
-        [GROUP, inv, 60_000, keys.done_channel],
-    )
+    out = await run(redis, invocation_calls.cancel(keys, FN, inv, 60_000))
     assert out == [1, b"cancelled"]
     assert not await redis.exists(keys.stream(FN))
 

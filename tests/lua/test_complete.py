@@ -5,8 +5,8 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from streamfn.keys import GROUP, Keys
-from streamfn.rdb import RDB
-from streamfn.scripts import SCRIPTS
+from streamfn.rdb import RDB, Completion
+from streamfn.scripts import outcome_calls, run
 from streamfn.settings import Settings
 from tests.lua.helpers import (
     FN,
@@ -98,8 +98,8 @@ async def test_second_complete_is_stale(redis: Redis, keys: Keys, rdb: RDB) -> N
 async def test_undelivered_entry_is_stale(redis: Redis, keys: Keys, rdb: RDB) -> None:
     [inv] = await enqueue_now(rdb)
     entry = (await record(redis, keys, inv))["entry"]
-    args = [GROUP, "r1", 60_000, keys.done_channel, entry, inv, b"1", 1]
-    out = await SCRIPTS.complete.run(redis, [keys.stream(FN), keys.invocation(FN, inv)], args)
+    call = outcome_calls.complete(keys, FN, "r1", 60_000, [Completion(FN, entry, inv, 1, b"1")])
+    out = await run(redis, call)
     assert out == [0]
     assert (await record(redis, keys, inv))["status"] == "queued"
 
@@ -150,11 +150,8 @@ async def test_batch_order_and_id_width_do_not_matter(redis: Redis, keys: Keys) 
     await redis.xreadgroup(GROUP, "r1", {stream: ">"})
     await redis.xclaim(stream, GROUP, "r2", 0, ["10-0"])
     items = [("10-1", "a"), ("9-5", "b"), ("10-0", "c")]
-    records = [keys.invocation(FN, f"{FN}.{name}") for _, name in items]
-    args: list[object] = [GROUP, "r1", 60_000, keys.done_channel]
-    for entry, name in items:
-        args += [entry, f"{FN}.{name}", b"1", 1]
-    out = await SCRIPTS.complete.run(redis, [stream, *records], args)
+    done = [Completion(FN, entry, f"{FN}.{name}", 1, b"1") for entry, name in items]
+    out = await run(redis, outcome_calls.complete(keys, FN, "r1", 60_000, done))
     assert out == [1, 1, 0]  # 10-0 belongs to r2 now
     assert [p["entry"] for p in await pending(redis, stream)] == ["10-0"]
 
@@ -166,10 +163,10 @@ async def test_an_invalid_entry_id_is_refused_before_any_write(redis: Redis, key
     entry = added.decode()
     await redis.xreadgroup(GROUP, "r1", {stream: ">"})
     good, bad = keys.invocation(FN, f"{FN}.good"), keys.invocation(FN, f"{FN}.bad")
-    args = [GROUP, "r1", 60_000, keys.done_channel, entry, f"{FN}.good", b"1", 1]
-    args += ["not-an-id", f"{FN}.bad", b"1", 1]
+    done = [Completion(FN, entry, f"{FN}.good", 1, b"1")]
+    done.append(Completion(FN, "not-an-id", f"{FN}.bad", 1, b"1"))
     try:
-        await SCRIPTS.complete.run(redis, [stream, good, bad], args)
+        await run(redis, outcome_calls.complete(keys, FN, "r1", 60_000, done))
     except Exception as exc:
         assert "invalid stream entry id" in str(exc)
     else:

@@ -13,7 +13,7 @@ from streamfn.errors import BacklogFull, ErrorCode
 from streamfn.keys import GROUP, Keys
 from streamfn.names import new_invocation_id
 from streamfn.rdb import RDB
-from streamfn.scripts import SCRIPTS
+from streamfn.scripts import invocation_calls, run
 from streamfn.settings import Settings
 from tests.lua.helpers import (
     FN,
@@ -206,11 +206,7 @@ async def test_backlog_cap_reply_is_full_with_the_backlog(
     for _ in range(3):
         await capped.enqueue(FN, new_invocation_id(FN), PAYLOAD)
     inv = new_invocation_id(FN)
-    reply = await SCRIPTS.enqueue.run(
-        redis,
-        [keys.stream(FN), keys.timers(FN), keys.invocation(FN, inv)],
-        [inv, PAYLOAD, 0, 0, "0", 0, GROUP, "", 3],
-    )
+    reply = await run(redis, invocation_calls.enqueue(keys, FN, inv, PAYLOAD, max_backlog=3))
     assert reply == [0, b"", b"full", 3]
 
 

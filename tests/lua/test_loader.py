@@ -10,7 +10,8 @@ from redis.exceptions import ResponseError
 
 from streamfn.keys import Keys
 from streamfn.rdb import RDB
-from streamfn.scripts import SCRIPTS, run_batch
+from streamfn.scripts import SCRIPTS, run, run_batch
+from streamfn.scripts.invocation_calls import watch
 from tests.lua.helpers import FN, enqueue_now
 
 pytestmark = pytest.mark.skipif(
@@ -24,7 +25,7 @@ async def test_run_reloads_after_script_flush(redis: Redis, keys: Keys, rdb: RDB
     await redis.script_flush()
     assert await redis.script_exists(SCRIPTS.watch.sha) == [False]
 
-    status = await SCRIPTS.watch.run(redis, [keys.invocation(FN, inv)], [])
+    status = await run(redis, watch(keys, FN, inv))
 
     assert status == b"queued"
     assert await redis.script_exists(SCRIPTS.watch.sha) == [True]
@@ -36,15 +37,15 @@ async def test_run_batch_reloads_after_script_flush(redis: Redis, keys: Keys, rd
     await redis.set(not_a_hash, "x")
     await redis.script_flush()
 
-    calls: list[tuple[list[str], list[str]]] = [([keys.invocation(FN, i)], []) for i in ids]
-    calls.append(([not_a_hash], []))
-    results = await run_batch(redis, SCRIPTS.watch, calls)
+    calls = [watch(keys, FN, i) for i in ids]
+    calls.append((SCRIPTS.watch, [not_a_hash], []))  # a call no encoder builds
+    results = await run_batch(redis, calls)
 
     assert results[:3] == [b"queued"] * 3
     # Other errors come back in place, as values, and do not hide the others' results.
     assert isinstance(results[3], ResponseError) and "WRONGTYPE" in str(results[3])
     assert [await redis.hget(keys.invocation(FN, i), "notify") for i in ids] == [b"1"] * 3
-    assert await run_batch(redis, SCRIPTS.watch, []) == []
+    assert await run_batch(redis, []) == []
 
 
 async def test_every_wrapper_survives_a_flush(redis: Redis, keys: Keys, rdb: RDB) -> None:

@@ -12,7 +12,7 @@ from redis.exceptions import ResponseError
 from streamfn.connection import make_redis
 from streamfn.keys import GROUP, Keys
 from streamfn.rdb import RDB
-from streamfn.scripts import SCRIPTS
+from streamfn.scripts import SCRIPTS, lease_calls, run
 from streamfn.settings import Settings
 from tests.lua.helpers import FN, deliver, enqueue_now, pending, set_idle
 from tests.support.procs import wait_until
@@ -113,12 +113,12 @@ async def test_missing_stream_or_group_deletes_nothing(redis: Redis, keys: Keys,
 async def test_bad_arguments_and_wrong_type_are_errors(redis: Redis, keys: Keys) -> None:
     stream = keys.stream(FN)
     with pytest.raises(ResponseError, match="cap must be"):
-        await SCRIPTS.reap_consumers.run(redis, [stream], [GROUP, "me", 0, 0])
-    with pytest.raises(ResponseError, match="idle limit must be"):
+        await run(redis, lease_calls.reap_consumers(keys, FN, "me", 0, 0))
+    with pytest.raises(ResponseError, match="idle limit must be"):  # a call no encoder builds
         await SCRIPTS.reap_consumers.run(redis, [stream], [GROUP, "me", "soon", 1])
     await redis.set(stream, "not a stream")
     with pytest.raises(ResponseError, match="WRONGTYPE"):
-        await SCRIPTS.reap_consumers.run(redis, [stream], [GROUP, "me", 0, 1])
+        await run(redis, lease_calls.reap_consumers(keys, FN, "me", 0, 1))
 
 
 async def test_a_reaped_live_reader_still_gets_its_entry(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from streamfn.keys import GROUP, Keys
+from streamfn.keys import Keys
 from streamfn.rdb import RDB
-from streamfn.scripts import SCRIPTS
+from streamfn.scripts import lease_calls, run
 from tests.lua.helpers import FN, deliver, enqueue_now, entries, pending, record
 
 
@@ -34,9 +34,7 @@ async def test_owner_release_moves_the_entry_to_the_tail(
 async def test_new_entry_id_is_returned(redis: Redis, keys: Keys, rdb: RDB) -> None:
     [inv] = await enqueue_now(rdb)
     [d] = await deliver(redis, keys, "r1")
-    new = await SCRIPTS.release.run(
-        redis, [keys.stream(FN), keys.invocation(FN, inv)], [GROUP, "r1", d.entry_id]
-    )
+    new = await run(redis, lease_calls.release(keys, FN, "r1", d.entry_id, inv))
     assert new.decode() == (await record(redis, keys, inv))["entry"]
 
 

@@ -14,6 +14,7 @@ from streamfn.keys import Keys
 from streamfn.schedules.definition import fire_invocation_id, parse_definition
 from streamfn.schedules.rdb import MAX_SCHEDULES_PER_CALL, FireCall, FireResult, ScheduleRDB
 from streamfn.schedules.store import ScheduleStore
+from streamfn.scripts import schedule_calls
 from tests.schedules.helpers import hash_of, redis_ms
 
 FN = "echo"
@@ -191,6 +192,7 @@ def test_every_script_call_uses_one_hash_slot(keys: Keys, redis: Redis, fn: str)
     steps = [
         FireCall(fn, sid, 1, "r", 1, (1000, 2000), 3000) for sid in ("some.id", "other", "x-1")
     ]
-    fire_keys, _ = rdb._fire_call(fn, steps)
-    slots = {key_slot(k.encode()) for k in [*fire_keys, *rdb._pair(fn, "x")]}
+    _, fire_keys, _ = rdb._fire_call(fn, steps)
+    _, pair, _ = schedule_calls.schedule_delete(keys, fn, "x")  # every other schedule script's
+    slots = {key_slot(k.encode()) for k in [*fire_keys, *pair]}
     assert slots == {key_slot(keys.stream(fn).encode())}

@@ -46,13 +46,17 @@ async def test_replies_in_order_with_errors_in_place(redis: Redis, keys: Keys) -
     assert replies[4:] == [str(i).encode() for i in range(500)]
 
 
-async def test_fast_reply_path_is_found(redis: Redis) -> None:
-    """If a redis-py upgrade hides the hiredis reader, this fails rather than going slow."""
-    conn = await redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
-    try:
-        assert resp.buffered_reader(conn) is not None
-    finally:
-        await redis.connection_pool.release(conn)
+async def test_without_the_fast_path_replies_are_the_same(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback when redis-py hides its reader: every reply through read_response."""
+    commands = [("ECHO", str(i)) for i in range(300)] + [("EVALSHA", "0" * 40, 0), ("PING",)]
+    payload, count = encode_all(commands)
+    fast = await resp.execute(redis, payload, count)
+    monkeypatch.setattr(resp, "buffered_reader", lambda conn: None)
+    slow = await resp.execute(redis, payload, count)
+    assert slow[:300] == fast[:300] == [str(i).encode() for i in range(300)]
+    assert isinstance(slow[300], NoScriptError) and slow[301] == b"PONG"
 
 
 async def test_connection_error_is_raised_and_the_pool_recovers(redis: Redis) -> None:
@@ -68,8 +72,11 @@ async def test_connection_error_is_raised_and_the_pool_recovers(redis: Redis) ->
     assert await resp.execute(redis, ping, 1) == [b"PONG"]
 
 
-def test_a_pre_encoded_head_is_the_same_command() -> None:
-    head = resp.bulk(("EVALSHA", "ab" * 20))
-    assert resp.encode((2, "k1", "k2", 7), head, 2) == resp.encode(
-        ("EVALSHA", "ab" * 20, 2, "k1", "k2", 7)
+def test_hiredis_and_the_fallback_encode_alike() -> None:
+    """hiredis packs what it can; a bytearray anywhere sends the command to the fallback."""
+    args = ("EVALSHA", "ab" * 20, 2, "k1", "ké", 7, -1, 0.25, b"\x00raw", memoryview(b"mv"))
+    expected = b"".join(Connection().pack_command(*args))
+    assert resp.encode(args) == resp.encode(list(args)) == expected
+    assert resp.encode((*args, bytearray(b"ba"))) == b"".join(
+        Connection().pack_command(*args, b"ba")
     )

@@ -5,14 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from streamfn.gateway.responses import json_response
+from streamfn.gateway.models import Health
+from streamfn.gateway.responses import model_response
 from streamfn.gateway.state import METRICS, REDIS
 
 
 async def healthz(request: web.Request) -> web.Response:
     """200 when Redis answers PING; a Redis error becomes 503 in the error middleware."""
     await request.app[REDIS].ping()
-    return json_response({"status": "ok"})
+    return model_response(Health(status="ok"))
 
 
 async def metrics(request: web.Request) -> web.Response:

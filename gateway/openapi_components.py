@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from streamfn.errors import ErrorCode
-from streamfn.gateway.params import MAX_DELAY_S
+from streamfn.gateway.scalars import MAX_DELAY_S
 from streamfn.invocations import STATUSES
 from streamfn.names import FUNCTION_RE, INVOCATION_ID_RE
 from streamfn.settings import Settings

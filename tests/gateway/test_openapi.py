@@ -83,6 +83,15 @@ async def test_served_at_openapi_json(client: Client) -> None:
     assert set(body["paths"]) == {r.path for r in ROUTES}
 
 
+def test_the_document_is_valid_openapi() -> None:
+    from dataclasses import replace
+
+    from openapi_spec_validator import validate
+
+    validate(build_spec(DEFAULTS))
+    validate(build_spec(replace(DEFAULTS, max_wait=7.5, max_body=10)))
+
+
 def test_limits_and_patterns_come_from_the_declared_values() -> None:
     parameters = build_spec(DEFAULTS)["components"]["parameters"]
     assert parameters["Count"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1000}

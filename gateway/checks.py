@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import time
 import types
 from collections.abc import Callable
@@ -78,20 +79,25 @@ def _text(name: str, meta: Meta) -> Check:
     _unsupported(meta, "gt", "ge", "lt", "le", "multiple_of")
     if meta.pattern is None:
         raise TypeError(f"{meta.title}: text needs a pattern")
-    pattern = meta.pattern  # ^...$ and fullmatch: what JSON Schema's (ECMA) reading means
-    if meta.min_length is not None or meta.max_length is not None:  # one regex, one call
-        lengths = f"{meta.min_length or 0},{meta.max_length or ''}"
-        pattern = rf"(?=[\s\S]{{{lengths}}}\Z)(?:{pattern})"
-    match = re.compile(pattern).fullmatch
+    match = re.compile(meta.pattern).fullmatch  # ^...$ and fullmatch: JSON Schema's reading
+    shortest, longest = meta.min_length or 0, meta.max_length or sys.maxsize
     code, template = (meta.extra or {})["code"], (meta.extra or {})["message"]
+
+    def refuse(raw: str) -> ApiError:
+        lengths = {"min_length": meta.min_length, "max_length": meta.max_length}
+        return ApiError(code, template.format(value=show(raw), **lengths))
 
     def check(raw: str, settings: Settings | None) -> str:
         if match(raw) is not None:
             return raw
-        lengths = {"min_length": meta.min_length, "max_length": meta.max_length}
-        raise ApiError(code, template.format(value=show(raw), **lengths))
+        raise refuse(raw)
 
-    return check
+    def check_length(raw: str, settings: Settings | None) -> str:
+        if shortest <= len(raw) <= longest and match(raw) is not None:
+            return raw
+        raise refuse(raw)
+
+    return check if meta.min_length is None and meta.max_length is None else check_length
 
 
 def _seconds(name: str, meta: Meta) -> Check:

@@ -149,9 +149,10 @@ def from_query(model: type[S], given: Mapping[str, str], settings: Settings, whe
 def _checked(
     plan: _Plan, model: type[S], given: Mapping[str, str], settings: Settings, where: str
 ) -> S:
-    for group in plan.exclusive:
-        if sum(name in given for name in group) > 1:
-            raise invalid(f"give either {' or '.join(group)}, not both")
+    if len(given) > 1:
+        for group in plan.exclusive:
+            if sum(name in given for name in group) > 1:
+                raise invalid(f"give either {' or '.join(group)}, not both")
     values = {}
     for f in plan.fields:
         raw = given.get(f.name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from streamfn.gateway import (
     dead_letters,
@@ -53,7 +54,7 @@ _CREATED = Reply(Schedule, "created", Located)
 _SCHEDULE = Reply(Schedule, "the schedule")
 
 
-def _on_schedule(method: str, path: str, handler: Any, name: str, summary: str) -> Route:
+def _on_schedule(method: str, path: str, handler: Handler, name: str, summary: str) -> Route:
     """A route on ``/schedules/{id}...`` that takes no query and answers the schedule."""
     return Route(
         method,

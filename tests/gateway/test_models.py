@@ -129,3 +129,11 @@ async def test_schedule_routes(client: Client) -> None:
     await conforms("resume_schedule", await client.post(f"/schedules/{sid}/resume"))
     await conforms("delete_schedule", await client.delete(f"/schedules/{sid}"))
     await conforms("create_schedule", await client.post("/schedules", json={"function": "echo"}))
+
+
+def test_the_schedule_definition_model_has_the_fields_the_parser_accepts() -> None:
+    """parse_definition (shared with file schedules) checks the body; the model describes it."""
+    from streamfn.gateway.schedule_models import ScheduleDefinition
+    from streamfn.schedules.definition import FIELDS
+
+    assert {f.encode_name for f in msgspec.structs.fields(ScheduleDefinition)} == FIELDS

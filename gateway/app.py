@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import orjson
 from aiohttp import web
 
 from streamfn.client import Client
@@ -16,8 +17,18 @@ from streamfn.connection import make_redis
 from streamfn.gateway.catalog import CatalogCache
 from streamfn.gateway.metrics import Metrics
 from streamfn.gateway.middleware import middleware
+from streamfn.gateway.openapi import build_spec
 from streamfn.gateway.routes import setup_routes
-from streamfn.gateway.state import CATALOG, CLIENT, METRICS, REDIS, SCHEDULES, SETTINGS, STOPPING
+from streamfn.gateway.state import (
+    CATALOG,
+    CLIENT,
+    DOCUMENT,
+    METRICS,
+    REDIS,
+    SCHEDULES,
+    SETTINGS,
+    STOPPING,
+)
 from streamfn.gateway.stream_stats import read_stream_stats
 from streamfn.keys import Keys
 from streamfn.registry import Catalog
@@ -41,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[STOPPING] = asyncio.Event()
+    app[DOCUMENT] = orjson.dumps(build_spec(settings))
     setup_routes(app)
     app.cleanup_ctx.append(_services)
     app.on_shutdown.append(_answer_waiters)

@@ -26,7 +26,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from streamfn.errors import BacklogFull, ErrorCode, StreamfnError
-from streamfn.gateway.responses import json_response
+from streamfn.gateway.models import Error, ErrorDetail
+from streamfn.gateway.responses import model_response
 
 log = logging.getLogger("streamfn.gateway")
 
@@ -51,7 +52,8 @@ _HTTP_CODES = {
 
 
 class ApiError(StreamfnError):
-    """A client-facing error; ``extra`` fields join ``code`` and ``message`` in the body."""
+    """A client-facing error; ``extra`` fields (those of ``models.ErrorDetail``) join ``code``
+    and ``message`` in the body."""
 
     def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
         super().__init__(code, message)
@@ -67,8 +69,8 @@ def error_response(
     code: ErrorCode, message: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> web.Response:
     """The JSON error envelope with the status that belongs to ``code``."""
-    body = {"error": {"code": code.code, "message": message, **extra}}
-    return json_response(body, code.status, headers)
+    body = Error(error=ErrorDetail(code=code.code, message=message, **extra))
+    return model_response(body, code.status, headers)
 
 
 def is_redis_unavailable(exc: BaseException) -> bool:

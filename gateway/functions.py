@@ -5,13 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from streamfn.gateway import params
+from streamfn.gateway.models import NoQuery
 from streamfn.gateway.responses import json_response
-from streamfn.gateway.state import CATALOG
+from streamfn.gateway.state import CATALOG, SETTINGS
 
 
 async def list_functions(request: web.Request) -> web.Response:
     """The gateway's cached catalog (at most one refresh interval old)."""
-    params.query(request, ())
+    params.query(request, NoQuery, request.app[SETTINGS])
     catalog = request.app[CATALOG]
     if not catalog.healthy:
         raise catalog.unavailable()

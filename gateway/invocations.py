@@ -7,7 +7,8 @@ from aiohttp import web
 from streamfn.errors import ErrorCode
 from streamfn.gateway import params
 from streamfn.gateway.errors import ApiError
-from streamfn.gateway.responses import json_response
+from streamfn.gateway.models import Cancelled, Cancelling, InvocationPath, NoQuery, WaitQuery
+from streamfn.gateway.responses import json_response, model_response
 from streamfn.gateway.state import CLIENT, SETTINGS
 from streamfn.scripts import Reply
 
@@ -23,12 +24,11 @@ def not_found(invocation_id: str) -> ApiError:
 
 async def get_invocation(request: web.Request) -> web.Response:
     """The invocation; with ``?wait=S``, answers once it is final or after S seconds."""
-    invocation_id = params.invocation_id(request.match_info["id"])
-    query = params.query(request, ("wait",))
+    invocation_id = params.path(request, InvocationPath).id
+    wait = params.query(request, WaitQuery, request.app[SETTINGS]).wait
     client = request.app[CLIENT]
-    if "wait" in query:
-        timeout = params.wait(query["wait"], request.app[SETTINGS].max_wait)
-        invocation = await client.wait(invocation_id, timeout)
+    if wait is not None:
+        invocation = await client.wait(invocation_id, wait)
     else:
         invocation = await client.get(invocation_id)
     if invocation is None:
@@ -39,17 +39,17 @@ async def get_invocation(request: web.Request) -> web.Response:
 async def cancel_invocation(request: web.Request) -> web.Response:
     """Cancel an invocation: 200 ``cancelled`` if it had not started, 202 ``cancelling`` if it
     is running (its runner stops it and records ``cancelled``), 409 once it finished."""
-    invocation_id = params.invocation_id(request.match_info["id"])
-    params.query(request, ())
+    invocation_id = params.path(request, InvocationPath).id
+    params.query(request, NoQuery, request.app[SETTINGS])
     accepted, status = await request.app[CLIENT].stop(invocation_id)
     if accepted and status == Reply.CANCELLING:
-        return json_response(
-            {"id": invocation_id, "status": "cancelling"},
+        return model_response(
+            Cancelling(id=invocation_id, status="cancelling"),
             202,
             {"Location": f"/invocations/{invocation_id}"},
         )
     if accepted:
-        return json_response({"id": invocation_id, "status": "cancelled"})
+        return model_response(Cancelled(id=invocation_id, status="cancelled"))
     if status == Reply.NOT_FOUND:
         raise not_found(invocation_id)
     raise ApiError(

@@ -8,7 +8,6 @@ script call; ``?wait=`` registers a waiter before enqueueing so an instant finis
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import orjson
 from aiohttp import web
@@ -16,20 +15,12 @@ from aiohttp import web
 from streamfn.errors import BacklogFull, ErrorCode
 from streamfn.gateway import params
 from streamfn.gateway.errors import ApiError, payload_too_large
+from streamfn.gateway.models import InvokeHeaders, InvokePath, InvokeQuery
 from streamfn.gateway.responses import accepted, json_response, location_headers
 from streamfn.gateway.state import CATALOG, CLIENT, METRICS, SETTINGS, STOPPING
 from streamfn.invocations import Invocation
 from streamfn.names import new_invocation_id
 from streamfn.rdb import Enqueued
-
-_ALLOWED = frozenset({"wait", "delay", "at"})
-
-
-@dataclass(frozen=True, slots=True)
-class _Options:
-    wait: float | None = None
-    delay: float = 0.0
-    at_ms: int = 0
 
 
 async def invoke(request: web.Request) -> web.Response:
@@ -38,9 +29,9 @@ async def invoke(request: web.Request) -> web.Response:
     catalog, settings = app[CATALOG], app[SETTINGS]
     fn = request.match_info["fn"]
     try:
-        params.function_name(fn)
-        options = _options(request, settings.max_wait)
-        key = params.idempotency_key(request)
+        params.path(request, InvokePath)
+        options = params.query(request, InvokeQuery, settings)
+        key = params.headers(request, InvokeHeaders).idempotency_key
         payload = await _payload(request, settings.max_body)
         if fn not in catalog.known:
             raise catalog.unknown(fn)
@@ -53,19 +44,6 @@ async def invoke(request: web.Request) -> web.Response:
     if enqueued.created:
         return accepted(enqueued.id, enqueued.status, due_ms=enqueued.due_ms)
     return _outcome(enqueued.id, await app[CLIENT].get(enqueued.id), replayed=True, wait=False)
-
-
-def _options(request: web.Request, max_wait: float) -> _Options:
-    query = params.query(request, _ALLOWED)
-    if not query:
-        return _Options()
-    if "delay" in query and "at" in query:
-        raise ApiError(ErrorCode.INVALID_PARAMETER, "give either delay or at, not both")
-    return _Options(
-        wait=params.wait(query["wait"], max_wait) if "wait" in query else None,
-        delay=params.delay(query["delay"]) if "delay" in query else 0.0,
-        at_ms=params.at(query["at"]) if "at" in query else 0,
-    )
 
 
 async def _payload(request: web.Request, max_body: int) -> bytes:
@@ -97,7 +75,7 @@ async def _submit(
     app: web.Application,
     fn: str,
     payload: bytes,
-    options: _Options,
+    options: InvokeQuery,
     key: str | None,
     invocation_id: str | None = None,
 ) -> Enqueued:
@@ -107,7 +85,7 @@ async def _submit(
         enqueued = await app[CLIENT].enqueue(
             fn,
             payload,
-            delay=options.delay,
+            delay=options.delay or 0.0,
             at_ms=options.at_ms,
             idempotency_key=key,
             notify=invocation_id is not None,
@@ -124,7 +102,12 @@ async def _submit(
 
 
 async def _submit_and_wait(
-    app: web.Application, fn: str, payload: bytes, options: _Options, key: str | None, wait: float
+    app: web.Application,
+    fn: str,
+    payload: bytes,
+    options: InvokeQuery,
+    key: str | None,
+    wait: float,
 ) -> web.Response:
     """Enqueue with a waiter already registered, then wait up to ``wait`` s for the outcome."""
     client = app[CLIENT]

@@ -1,185 +1,164 @@
-"""``GET /openapi.json``: an OpenAPI 3.1 description of every route in ``routes.py``.
+"""The OpenAPI 3.1 document, generated from the route table and the models it names.
 
-Written by hand as a dict; limits that are settings (``?wait=`` maximum, body size) come
-from the running gateway's settings.  A test checks each route of the table appears here.
+msgspec writes the schema of every body (``components/schemas``); path, query and header
+parameters come from the fields of each route's parameter Structs, so their bounds, patterns
+and descriptions are the ones :mod:`.params` checks.  Limits that are settings (``?wait=``
+maximum, body size, the Idempotency-Key TTL) come from the running gateway's settings.
 """
 
 from __future__ import annotations
 
-from aiohttp import web
+import dataclasses
+import inspect
+from typing import Any
 
-from streamfn.gateway.openapi_components import (
-    Spec,
-    errors,
-    json_body,
-    parameters,
-    ref,
-    responses,
-    schemas,
-)
-from streamfn.gateway.openapi_schedules import schedule_parameters, schedule_paths, schedule_schemas
-from streamfn.gateway.responses import json_response
-from streamfn.gateway.state import SETTINGS
-from streamfn.names import FUNCTION_RE
+import msgspec
+from msgspec import Struct
+
+from streamfn.errors import ErrorCode
+from streamfn.gateway.checks import bare, declared
+from streamfn.gateway.contract import ERRORS, Reply, Route
+from streamfn.gateway.routes import ROUTES
 from streamfn.settings import Settings
 
-_INVOKE_HEADERS = {
-    "Location": {"description": "/invocations/{id}", "schema": {"type": "string"}},
-    "Idempotent-Replayed": {
-        "description": "true when an Idempotency-Key repeat returned the first invocation",
-        "schema": {"type": "string", "const": "true"},
-    },
-}
+Spec = dict[str, Any]
+REF = "#/components/schemas/{name}"
 
 
-def _paths() -> dict[str, Spec]:
-    error = ref("schemas", "Error")
-    return {
-        "/invoke/{fn}": {
-            "post": {
-                "operationId": "invoke",
-                "summary": "Invoke a function (async by default; ?wait= to wait for it)",
-                "parameters": [
-                    ref("parameters", n)
-                    for n in ("FunctionName", "Wait", "Delay", "At", "IdempotencyKey")
-                ],
-                "requestBody": {
-                    "required": False,
-                    "description": "the payload: any JSON value; an empty body is null",
-                    "content": {"application/json": {"schema": {}}},
-                },
-                "responses": {
-                    "200": {
-                        **json_body(ref("schemas", "Invocation"), "finished within ?wait="),
-                        "headers": _INVOKE_HEADERS,
-                    },
-                    "202": {
-                        **json_body(ref("schemas", "Accepted"), "accepted; see Location"),
-                        "headers": _INVOKE_HEADERS,
-                    },
-                    **errors(400, 404, 413, 415, 429),
-                },
+class _Settings(dict[str, Any]):
+    """Setting values by field name for ``str.format_map``; other ``{names}`` stay as text."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _markdown(docstring: str) -> str:
+    """A docstring as a one-paragraph CommonMark description."""
+    return " ".join(docstring.replace("``", "`").split())
+
+
+def _described(text: str, settings: _Settings) -> str:
+    return text.format_map(settings) if "{" in text else text
+
+
+def _parameters(
+    model: type[Struct] | None, where: str, settings: _Settings
+) -> list[tuple[str, Spec]]:
+    """The title of each field's value, and its parameter object."""
+    out = []
+    for field in msgspec.structs.fields(model) if model is not None else ():
+        schema = msgspec.json.schema(bare(field.type))
+        meta = declared(field.type)[1]
+        schema.pop("title", None)
+        description = schema.pop("description", "")
+        setting = (meta.extra or {}).get("maximum")
+        if setting is not None:
+            schema["maximum"] = settings[setting]
+        parameter: Spec = {"name": field.encode_name, "in": where}
+        if field.required or where == "path":
+            parameter["required"] = True
+        if description:
+            parameter["description"] = _described(description, settings)
+        out.append((meta.title or field.name, {**parameter, "schema": schema}))
+    return out
+
+
+def _content(schema: Spec, media_type: str = "application/json") -> Spec:
+    return {media_type: {"schema": schema}}
+
+
+class _Builder:
+    """Collects the models of every route, then writes the document."""
+
+    def __init__(self, routes: tuple[Route, ...], settings: Settings) -> None:
+        self.routes = routes
+        self.settings = _Settings(dataclasses.asdict(settings))
+        models: list[Any] = [reply.model for _, reply in ERRORS.values()]
+        for route in routes:
+            models += [reply.model for reply in route.replies.values()]
+            models += [route.body.model] if route.body is not None else []
+        schemas, self.components = msgspec.json.schema_components(models, ref_template=REF)
+        for component in self.components.values():  # a Struct's docstring
+            if "description" in component:
+                component["description"] = _markdown(component["description"])
+        self.schema = dict(zip(map(id, models), schemas, strict=True))
+        self.parameters: dict[str, Spec] = {}
+
+    def _ref(self, model: Any) -> Spec:
+        return dict(self.schema[id(model)])
+
+    def _reply(self, reply: Reply) -> Spec:
+        out: Spec = {
+            "description": _described(reply.description, self.settings),
+            "content": _content(self._ref(reply.model), reply.media_type),
+        }
+        if reply.headers is not None:
+            out["headers"] = {
+                p.pop("name"): {k: v for k, v in p.items() if k != "in"}
+                for _, p in _parameters(reply.headers, "header", self.settings)
             }
-        },
-        "/invocations/{id}": {
-            "get": {
-                "operationId": "get_invocation",
-                "summary": "An invocation's status and result (?wait= long-polls)",
-                "parameters": [ref("parameters", "InvocationId"), ref("parameters", "Wait")],
-                "responses": {
-                    "200": json_body(ref("schemas", "Invocation"), "the invocation"),
-                    **errors(400, 404),
-                },
+        return out
+
+    def _parameter_ref(self, title: str, parameter: Spec) -> Spec:
+        """``parameter`` as a component named by its value's title (qualified if it varies)."""
+        name = title
+        if self.parameters.get(name, parameter) != parameter:
+            name += parameter["in"].title()
+        if self.parameters.get(name, parameter) != parameter:
+            name += "Required" if parameter.get("required") else "Optional"
+        self.parameters[name] = parameter
+        return {"$ref": f"#/components/parameters/{name}"}
+
+    def operation(self, route: Route) -> Spec:
+        parameters = [
+            *_parameters(route.path_params, "path", self.settings),
+            *_parameters(route.query, "query", self.settings),
+            *_parameters(route.headers, "header", self.settings),
+        ]
+        replies = {str(status): self._reply(reply) for status, reply in route.replies.items()}
+        for status in (*route.errors, 503):
+            replies[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
+        out: Spec = {"operationId": route.name, "summary": route.summary}
+        doc = inspect.getdoc(route.handler)
+        if doc:
+            out["description"] = _markdown(doc)
+        if parameters:
+            out["parameters"] = [self._parameter_ref(*p) for p in parameters]
+        if route.body is not None:
+            out["requestBody"] = {
+                "required": route.body.required,
+                "description": route.body.description,
+                "content": _content(self._ref(route.body.model)),
+            }
+        out["responses"] = replies
+        return out
+
+    def document(self) -> Spec:
+        paths: dict[str, Spec] = {}
+        for route in self.routes:
+            paths.setdefault(route.path, {})[route.method.lower()] = self.operation(route)
+        responses = {}
+        for status, (name, reply) in ERRORS.items():
+            codes = ", ".join(c.code for c in ErrorCode if c.status == status)
+            responses[name] = self._reply(reply)
+            responses[name]["description"] += f" (error.code: {codes})"
+        return {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "streamfn gateway",
+                "version": "0.1.0",
+                "description": "Invoke functions over Redis Streams.  Every error is "
+                '{"error": {"code", "message"}}.',
             },
-            "delete": {
-                "operationId": "cancel_invocation",
-                "summary": "Cancel a scheduled or queued invocation",
-                "parameters": [ref("parameters", "InvocationId")],
-                "responses": {
-                    "200": json_body(ref("schemas", "Cancelled"), "cancelled"),
-                    "202": json_body(ref("schemas", "Cancelling"), "running: its runner stops it"),
-                    **errors(400, 404, 409),
-                },
+            "paths": paths,
+            "components": {
+                "schemas": self.components,
+                "parameters": self.parameters,
+                "responses": responses,
             },
-        },
-        "/functions": {
-            "get": {
-                "operationId": "list_functions",
-                "summary": "Functions loaded by live runners, and load errors",
-                "responses": {
-                    "200": json_body(ref("schemas", "Functions"), "the catalog"),
-                    **errors(),
-                },
-            }
-        },
-        "/dead-letters": {
-            "get": {
-                "operationId": "list_dead_letters",
-                "summary": "The newest dead letters of one function",
-                "parameters": [
-                    {
-                        "name": "function",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "string", "pattern": f"^{FUNCTION_RE.pattern}$"},
-                    },
-                    {
-                        "name": "count",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                    },
-                ],
-                "responses": {
-                    "200": json_body(ref("schemas", "DeadLetters"), "newest first"),
-                    **errors(400),
-                },
-            }
-        },
-        "/dead-letters/{id}/replay": {
-            "post": {
-                "operationId": "replay",
-                "summary": "Queue a dead invocation again",
-                "parameters": [ref("parameters", "InvocationId")],
-                "responses": {
-                    "202": json_body(ref("schemas", "Accepted"), "queued again"),
-                    **errors(400, 404, 409),
-                },
-            }
-        },
-        **schedule_paths(),
-        "/healthz": {
-            "get": {
-                "operationId": "healthz",
-                "summary": "200 when Redis answers",
-                "responses": {
-                    "200": json_body(
-                        {"type": "object", "properties": {"status": {"const": "ok"}}}, "healthy"
-                    ),
-                    "503": json_body(error, "Redis unavailable"),
-                },
-            }
-        },
-        "/metrics": {
-            "get": {
-                "operationId": "metrics",
-                "summary": "Prometheus metrics",
-                "responses": {
-                    "200": {
-                        "description": "text exposition",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
-                    }
-                },
-            }
-        },
-        "/openapi.json": {
-            "get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1")},
-            }
-        },
-    }
+        }
 
 
-def build_spec(settings: Settings) -> Spec:
-    """The OpenAPI document for a gateway running with ``settings``."""
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "streamfn gateway",
-            "version": "0.1.0",
-            "description": "Invoke functions over Redis Streams.  Every error is "
-            '{"error": {"code", "message"}}.',
-        },
-        "paths": _paths(),
-        "components": {
-            "schemas": {**schemas(), **schedule_schemas()},
-            "parameters": {**parameters(settings), **schedule_parameters()},
-            "responses": responses(settings),
-        },
-    }
-
-
-async def openapi_json(request: web.Request) -> web.Response:
-    """The OpenAPI document of this gateway."""
-    return json_response(build_spec(request.app[SETTINGS]))
+def build_spec(settings: Settings, routes: tuple[Route, ...] = ROUTES) -> Spec:
+    """The OpenAPI document for a gateway running ``routes`` with ``settings``."""
+    return _Builder(routes, settings).document()

@@ -1,140 +1,165 @@
-"""Parsing of query parameters, path ids and headers: a bad value is a 400 naming it.
+"""A request's path, query and headers parsed into the route's Struct; a bad value is a 400
+naming it.
 
-Unknown query parameters are rejected (a typo such as ``dealy`` must not be silently
-ignored), and so is a parameter given twice.
+Each field of such a Struct is a declared value, checked by its :mod:`.checks` check.  An
+unknown query parameter is refused (a typo such as ``dealy`` must not be silently ignored),
+and so is a parameter or header given twice.  The readers of a Struct are made on first use
+and kept: they run on every request.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import time
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiohttp import web
+from msgspec import Struct, structs
+from multidict import CIMultiDictProxy
 
-from streamfn.errors import ErrorCode
-from streamfn.gateway.errors import ApiError, show
-from streamfn.names import INVOCATION_ID_RE, is_function_name
+from streamfn.gateway.checks import Check, checker, declared, invalid
+from streamfn.gateway.errors import show
+from streamfn.settings import Settings
 
-MAX_DELAY_S = 366 * 86400.0
-"""Farthest a ``delay`` or ``at`` may reach into the future."""
-
-_NUMBER_RE = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,4})?")
-_COUNT_RE = re.compile(r"[0-9]{1,9}")
-_IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")
-# A '+' in a query string decodes to ' ', so "…T10:00:00+02:00" arrives as "…T10:00:00 02:00".
-_LOST_PLUS_RE = re.compile(r"(.*[0-9]) ([0-9]{2}(?::?[0-9]{2})?)")
+S = TypeVar("S", bound=Struct)
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError(ErrorCode.INVALID_PARAMETER, message)
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str  # as sent
+    attr: str
+    check: Check
+    required: bool
+    example: Any
 
 
-def query(request: web.Request, allowed: Collection[str]) -> dict[str, str]:
-    """The query parameters as a dict; each must be in ``allowed`` and appear once."""
-    if not request.query_string:
-        return {}
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to read one parameter Struct; ``from_path`` and ``from_headers`` are closures made
+    once, since they run on every request."""
+
+    fields: tuple[_Field, ...]
+    names: frozenset[str]
+    accepted: str
+    empty: Any  # the instance when nothing is given, or None if a field is required
+    exclusive: tuple[tuple[str, ...], ...]
+    from_path: Callable[[Mapping[str, str]], Any]
+    from_headers: Callable[[CIMultiDictProxy[str]], Any]
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(model: type[Struct]) -> _Plan:
+    """The checks of ``model``'s fields, made on first use."""
+    plan = _PLANS.get(model)
+    if plan is not None:
+        return plan
+    fields = []
+    for info in structs.fields(model):
+        meta = declared(info.type)[1]
+        example = (meta.extra or {}).get("example")
+        check = checker(info.encode_name, info.type)
+        fields.append(_Field(info.encode_name, info.name, check, info.required, example))
+    names = frozenset(f.name for f in fields)
+    empty = None if any(f.required for f in fields) else model()
+    plan = _Plan(
+        tuple(fields),
+        names,
+        ", ".join(sorted(names)) or "none",
+        empty,
+        getattr(model, "exclusive", ()),
+        _path_reader(model, tuple(fields)),
+        _header_reader(model, tuple(fields), empty),
+    )
+    _PLANS[model] = plan
+    return plan
+
+
+def _path_reader(model: type[S], fields: tuple[_Field, ...]) -> Callable[[Mapping[str, str]], S]:
+    if len(fields) == 1:  # every path of the table: one id or name
+        name, check = fields[0].name, fields[0].check
+        return lambda match_info: model(check(match_info[name], None))
+    return lambda match_info: model(*[f.check(match_info[f.name], None) for f in fields])
+
+
+def _header_reader(
+    model: type[S], fields: tuple[_Field, ...], empty: S | None
+) -> Callable[[CIMultiDictProxy[str]], S]:
+    if len(fields) == 1 and empty is not None:  # the invoke path's Idempotency-Key
+        name, check = fields[0].name, fields[0].check
+
+        def read_one(sent: CIMultiDictProxy[str]) -> S:
+            value = sent.get(name)
+            if value is None:
+                return empty
+            if len(sent.getall(name)) > 1:
+                raise invalid(f"{name} is given more than once; send one")
+            return model(check(value, None))
+
+        return read_one
+
+    def read(sent: CIMultiDictProxy[str]) -> S:
+        values = {}
+        for f in fields:
+            value = sent.get(f.name)
+            if value is None:
+                continue
+            if len(sent.getall(f.name)) > 1:
+                raise invalid(f"{f.name} is given more than once; send one")
+            values[f.attr] = f.check(value, None)
+        return empty if not values and empty is not None else model(**values)
+
+    return read
+
+
+def path(request: web.Request, model: type[S]) -> S:
+    """The path parameters (``{name}`` in the route) as ``model``."""
+    return (_PLANS.get(model) or _plan(model)).from_path(request.match_info)  # type: ignore[no-any-return]
+
+
+def headers(request: web.Request, model: type[S]) -> S:
+    """The declared headers as ``model``; each may be sent once."""
+    return (_PLANS.get(model) or _plan(model)).from_headers(request.headers)  # type: ignore[no-any-return]
+
+
+def query(request: web.Request, model: type[S], settings: Settings) -> S:
+    """The query as ``model``: each parameter once, none unknown, the required ones given."""
+    plan = _PLANS.get(model) or _plan(model)
+    if not request.query_string and plan.empty is not None:
+        return plan.empty  # type: ignore[no-any-return]
     params = request.query
-    unknown = sorted({name for name in params if name not in allowed})
+    unknown = sorted({name for name in params if name not in plan.names})
     if unknown:
-        accepted = ", ".join(sorted(allowed)) or "none"
         names = ", ".join(show(name, 32) for name in unknown[:5])
-        raise _invalid(f"unknown query parameter {names}; this route accepts: {accepted}")
-    out: dict[str, str] = {}
+        raise invalid(f"unknown query parameter {names}; this route accepts: {plan.accepted}")
+    given: dict[str, str] = {}
     for name, value in params.items():
-        if name in out:
-            raise _invalid(f"query parameter {name} is given more than once; give it once")
-        out[name] = value
-    return out
+        if name in given:
+            raise invalid(f"query parameter {name} is given more than once; give it once")
+        given[name] = value
+    return _checked(plan, model, given, settings, request.path)
 
 
-def seconds(name: str, raw: str, *, maximum: float, allow_zero: bool) -> float:
-    """A duration in seconds: a finite decimal number, >= 0 (> 0 unless ``allow_zero``)."""
-    example = f"e.g. {name}=5 or {name}=0.5"
-    if len(raw) > 32 or not _NUMBER_RE.fullmatch(raw):
-        raise _invalid(f"{name}={show(raw, 32)} is not a number of seconds; {example}")
-    value = float(raw)
-    if not math.isfinite(value):
-        raise _invalid(f"{name} must be a finite number of seconds; {example}")
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "0 or more" if allow_zero else "more than 0"
-        raise _invalid(f"{name}={show(raw, 32)} must be {bound} seconds")
-    if value > maximum:
-        raise _invalid(f"{name}={show(raw, 32)} exceeds the maximum of {maximum:g} seconds")
-    return value
+def from_query(model: type[S], given: Mapping[str, str], settings: Settings, where: str = "") -> S:
+    """``model`` from query values known to be single and expected (``where``: the path)."""
+    return _checked(_plan(model), model, given, settings, where)
 
 
-def wait(raw: str, max_wait: float) -> float:
-    """``?wait=S``: 0 < S <= ``max_wait`` (STREAMFN_MAX_WAIT)."""
-    return seconds("wait", raw, maximum=max_wait, allow_zero=False)
-
-
-def delay(raw: str) -> float:
-    """``?delay=S``: 0 <= S <= 366 days."""
-    return seconds("delay", raw, maximum=MAX_DELAY_S, allow_zero=True)
-
-
-def at(raw: str) -> int:
-    """``?at=<RFC 3339 time with offset or Z>`` as epoch ms; at most 366 days ahead."""
-    text = raw.upper()  # RFC 3339 allows "t" and "z"; fromisoformat does not
-    lost_plus = _LOST_PLUS_RE.fullmatch(text)
-    if lost_plus:
-        text = f"{lost_plus.group(1)}+{lost_plus.group(2)}"
-    example = "e.g. at=2030-01-02T03:04:05Z or at=2030-01-02T05:04:05%2B02:00"
-    try:
-        when = datetime.fromisoformat(text) if len(text) <= 64 else None
-        if when is None or when.tzinfo is None:
-            raise ValueError
-        epoch_ms = math.floor(when.timestamp() * 1000)
-    except (ValueError, OverflowError):
-        raise _invalid(
-            f"at={show(raw, 40)} is not an RFC 3339 time with an offset or Z; {example}"
-        ) from None
-    if epoch_ms > (time.time() + MAX_DELAY_S) * 1000:
-        raise _invalid(f"at={show(raw, 40)} is more than 366 days in the future")
-    return epoch_ms
-
-
-def count(raw: str | None, *, default: int, maximum: int) -> int:
-    """``?count=N``: a whole number from 1 to ``maximum``."""
-    if raw is None:
-        return default
-    if not _COUNT_RE.fullmatch(raw) or not 1 <= int(raw) <= maximum:
-        raise _invalid(f"count={show(raw, 32)} must be a whole number from 1 to {maximum}")
-    return int(raw)
-
-
-def function_name(raw: str) -> str:
-    """A function name matching :data:`streamfn.names.FUNCTION_RE`, else 400."""
-    if not is_function_name(raw):
-        raise ApiError(
-            ErrorCode.INVALID_FUNCTION_NAME,
-            f"invalid function name {show(raw)}: use 1-64 lower-case letters, digits or '_', "
-            "starting with a letter (the stem of functions/<name>.py)",
-        )
-    return raw
-
-
-def invocation_id(raw: str) -> str:
-    """An id matching :data:`streamfn.names.INVOCATION_ID_RE`, else 400."""
-    if INVOCATION_ID_RE.fullmatch(raw) is None:
-        raise ApiError(
-            ErrorCode.INVALID_INVOCATION_ID,
-            f"invalid invocation id {show(raw)}: ids look like <function>.<24 hex digits>, "
-            "as returned by POST /invoke/<function>",
-        )
-    return raw
-
-
-def idempotency_key(request: web.Request) -> str | None:
-    """The ``Idempotency-Key`` header: 1-255 printable ASCII characters, at most once."""
-    value = request.headers.get("Idempotency-Key")
-    if value is None:
-        return None
-    if len(request.headers.getall("Idempotency-Key")) > 1:
-        raise _invalid("Idempotency-Key is given more than once; send one")
-    if not _IDEMPOTENCY_KEY_RE.fullmatch(value):
-        raise _invalid("Idempotency-Key must be 1-255 printable ASCII characters")
-    return value
+def _checked(
+    plan: _Plan, model: type[S], given: Mapping[str, str], settings: Settings, where: str
+) -> S:
+    if len(given) > 1:
+        for group in plan.exclusive:
+            if sum(name in given for name in group) > 1:
+                raise invalid(f"give either {' or '.join(group)}, not both")
+    values = {}
+    for f in plan.fields:
+        raw = given.get(f.name)
+        if raw is not None:
+            values[f.attr] = f.check(raw, settings)
+        elif f.required:
+            raise invalid(
+                f"the {f.name} query parameter is required, e.g. {where}?{f.name}={f.example}"
+            )
+    return model(**values)

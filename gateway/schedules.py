@@ -15,31 +15,33 @@ from aiohttp import web
 
 from streamfn.errors import ErrorCode
 from streamfn.gateway import params
-from streamfn.gateway.errors import ApiError, payload_too_large, show
-from streamfn.gateway.responses import json_response
+from streamfn.gateway.checks import checker
+from streamfn.gateway.errors import ApiError, payload_too_large
+from streamfn.gateway.models import NoQuery
+from streamfn.gateway.responses import json_response, model_response
+from streamfn.gateway.scalars import FunctionName
+from streamfn.gateway.schedule_models import ScheduleDeleted, SchedulePath, SchedulesQuery
 from streamfn.gateway.state import CATALOG, SCHEDULES, SETTINGS
 from streamfn.schedules import Schedule, ScheduleDef, ScheduleError, parse_definition
-from streamfn.schedules.definition import SCHEDULE_ID_RE, check_schedule_id
+from streamfn.schedules.definition import check_schedule_id
 from streamfn.scripts import Reply
 
 _STATUS: dict[str, int] = {Reply.CREATED: 201, Reply.UPDATED: 200, Reply.UNCHANGED: 200}
 _EXAMPLE = '{"function": "echo", "cron": "*/5 * * * * *"}'
+_function_name = checker("function", FunctionName)
 
 
-def schedule_id(raw: str, *, writing: bool = False) -> str:
-    """A path id matching ``SCHEDULE_ID_RE`` (else 400); ``writing`` also refuses ``file.``."""
-    if SCHEDULE_ID_RE.fullmatch(raw) is None:
-        raise ApiError(
-            ErrorCode.INVALID_SCHEDULE_ID,
-            f"invalid schedule id {show(raw)}: use 1-128 letters, digits, '_', '.' or '-', "
-            "starting with a letter or digit",
-        )
+def _addressed(request: web.Request, *, writing: bool = False) -> str:
+    """The id in the path of a route that takes no query (else 400); ``writing`` also refuses
+    ``file.`` ids, which files own."""
+    sid = params.path(request, SchedulePath).id
+    params.query(request, NoQuery, request.app[SETTINGS])
     if writing:
         try:
-            check_schedule_id(raw)
+            check_schedule_id(sid)
         except ScheduleError as exc:
             raise ApiError(ErrorCode.INVALID_SCHEDULE_ID, str(exc)) from None
-    return raw
+    return sid
 
 
 def not_found(sid: str) -> ApiError:
@@ -72,7 +74,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 def _definition(body: dict[str, Any], sid: str | None = None) -> ScheduleDef:
     function = body.get("function")
     if isinstance(function, str):
-        params.function_name(function)  # the same 400 as POST /invoke/{fn}
+        _function_name(function, None)  # the same 400 as POST /invoke/{fn}
     try:
         return parse_definition(body, schedule_id=sid)
     except ScheduleError as exc:
@@ -100,51 +102,45 @@ def _shown(schedule: Schedule | None, sid: str) -> web.Response:
 
 async def create_schedule(request: web.Request) -> web.Response:
     """``POST /schedules``; a body ``id`` makes it an upsert of that schedule."""
-    params.query(request, ())
+    params.query(request, NoQuery, request.app[SETTINGS])
     return await _write(request, _definition(await _body(request)))
 
 
 async def list_schedules(request: web.Request) -> web.Response:
     """Every schedule, or those of ``?function=``, ordered by id."""
-    query = params.query(request, ("function",))
-    function = params.function_name(query["function"]) if "function" in query else None
-    found = await request.app[SCHEDULES].list_schedules(function)
+    query = params.query(request, SchedulesQuery, request.app[SETTINGS])
+    found = await request.app[SCHEDULES].list_schedules(query.function)
     return json_response({"schedules": [s.to_json() for s in found]})
 
 
 async def get_schedule(request: web.Request) -> web.Response:
-    sid = schedule_id(request.match_info["id"])
-    params.query(request, ())
+    sid = _addressed(request)
     return _shown(await request.app[SCHEDULES].get(sid), sid)
 
 
 async def put_schedule(request: web.Request) -> web.Response:
     """Create or replace the schedule ``{id}``; its fire history is kept."""
-    sid = schedule_id(request.match_info["id"], writing=True)
-    params.query(request, ())
+    sid = _addressed(request, writing=True)
     return await _write(request, _definition(await _body(request), sid))
 
 
 async def delete_schedule(request: web.Request) -> web.Response:
     """Delete a schedule; fires already made are ordinary invocations and stay."""
-    sid = schedule_id(request.match_info["id"])
-    params.query(request, ())
+    sid = _addressed(request)
     if not await request.app[SCHEDULES].delete(sid):
         raise not_found(sid)
-    return json_response({"id": sid, "status": "deleted"})
+    return model_response(ScheduleDeleted(id=sid, status="deleted"))
 
 
 async def pause_schedule(request: web.Request) -> web.Response:
-    sid = schedule_id(request.match_info["id"])
-    params.query(request, ())
+    sid = _addressed(request)
     return _shown(await request.app[SCHEDULES].pause(sid), sid)
 
 
 async def resume_schedule(request: web.Request) -> web.Response:
     """Fire again from the next planned time after now (times passed while paused are
     skipped whatever the misfire policy)."""
-    sid = schedule_id(request.match_info["id"])
-    params.query(request, ())
+    sid = _addressed(request)
     try:
         resumed = await request.app[SCHEDULES].resume(sid)
     except RuntimeError as exc:

@@ -1,7 +1,7 @@
 """Typed keys of what the application holds: settings, metrics, and the Redis-backed services.
 
-``SETTINGS`` and ``METRICS`` are set by :func:`gateway.app.create_app`; the rest by its
-cleanup context once the application starts.
+``SETTINGS``, ``METRICS`` and ``DOCUMENT`` are set by :func:`gateway.app.create_app`; the rest
+by its cleanup context once the application starts.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from streamfn.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
+DOCUMENT = web.AppKey("document", bytes)
+"""``GET /openapi.json``: the OpenAPI document as JSON (``gateway/openapi.py``)."""
 REDIS = web.AppKey("redis", Redis)
 CLIENT = web.AppKey("client", Client)
 CATALOG = web.AppKey("catalog", CatalogCache)

@@ -1,6 +1,6 @@
 """flaky: fails the first ``payload["failures"]`` attempts (default 2), then succeeds.
 
-A plain ``def``: the runner calls it in a worker thread.
+A plain ``def``: the runner calls it in a worker process (STREAMFN_ISOLATE_SYNC, on by default).
 """
 
 from typing import Any
@@ -8,7 +8,7 @@ from typing import Any
 from streamfn import Context
 
 RETRIES = 5
-BACKOFF = 0.2  # seconds before the first retry; doubles each time
+BACKOFF = 0.2  # backoff step of the first retry in seconds; doubles each time
 
 
 def handle(payload: Any, ctx: Context) -> Any:

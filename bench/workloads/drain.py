@@ -1,8 +1,8 @@
 """drain: how fast one runner process empties a backlog of no-op invocations, and its CPU per
 invocation.
 
-Warm drain (the figure the peers are compared on; their protocol in
-``shared/research/perf-anchors.md``): a runner that has started and reported ``noop`` is frozen
+Warm drain (the figure the peers are compared on; their protocol is in bench/README.md,
+"Peers"): a runner that has started and reported ``noop`` is frozen
 with SIGSTOP; N = 10,000 invocations are queued with ``Client.enqueue_many`` (batches of 1,000;
 not timed); t0 = SIGCONT; t1 = the stream observed empty with nothing pending (every invocation
 completed, acknowledged and deleted).  ``drain_per_s`` = N / (t1 - t0);

@@ -64,6 +64,12 @@ def parse(argv: list[str]) -> Options:
         default=64,
         help="HTTP connections of the load generator (default 64)",
     )
+    p.add_argument(
+        "--runner-concurrency",
+        type=edge.positive_int,
+        metavar="C",
+        help=f"STREAMFN_CONCURRENCY of every runner (default {DEFAULTS.concurrency})",
+    )
     p.add_argument("--peers", help="comma-separated subset of peers (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     a = p.parse_args(argv)
@@ -85,6 +91,7 @@ def parse(argv: list[str]) -> Options:
         concurrency=a.concurrency,
         peers=tuple(x.strip() for x in a.peers.split(",") if x.strip()) if a.peers else None,
         progress=not a.no_progress,
+        runner_concurrency=a.runner_concurrency,
     )
 
 
@@ -169,6 +176,7 @@ async def _run_async(h: Harness, stamp: str) -> dict[str, Any]:
             "repeat": h.repeats,
             "quick": h.options.quick,
             "concurrency": h.options.concurrency,
+            "runner_concurrency": h.options.runner_concurrency or DEFAULTS.concurrency,
             "own_redis": h.own_redis,
         },
         "workloads": {r.name: r.to_json() for r in results},

@@ -47,6 +47,8 @@ class Options:
     concurrency: int = 64
     peers: tuple[str, ...] | None = None
     progress: bool = True
+    runner_concurrency: int | None = None
+    """STREAMFN_CONCURRENCY of every runner started (None: the default setting)."""
 
 
 class Harness:
@@ -108,6 +110,8 @@ class Harness:
             STREAMFN_RUNNER_METRICS_PORT="0",
             STREAMFN_LOG_LEVEL="WARNING",
         )
+        if self.options.runner_concurrency is not None:
+            env["STREAMFN_CONCURRENCY"] = str(self.options.runner_concurrency)
         return env
 
     @asynccontextmanager

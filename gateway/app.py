@@ -18,11 +18,11 @@ from streamfn.gateway.metrics import Metrics
 from streamfn.gateway.middleware import middleware
 from streamfn.gateway.routes import setup_routes
 from streamfn.gateway.state import CATALOG, CLIENT, METRICS, REDIS, SCHEDULES, SETTINGS, STOPPING
-from streamfn.gateway.stream_stats import read_stream_stats
 from streamfn.keys import Keys
 from streamfn.registry import Catalog
 from streamfn.schedules import ScheduleStore
 from streamfn.settings import Settings
+from streamfn.stream_stats import read_stream_stats
 
 CATALOG_INTERVAL = 0.5
 """Seconds between catalog (and stream metrics) refreshes."""
@@ -63,7 +63,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     client = Client(redis, settings)
 
     async def refresh_stream_metrics(catalog: Catalog) -> None:
-        metrics.set_streams(await read_stream_stats(redis, keys, list(catalog.functions)))
+        metrics.streams.show(await read_stream_stats(redis, keys, list(catalog.functions)))
 
     catalog = CatalogCache(
         redis,

@@ -12,7 +12,7 @@ import time
 
 from redis.asyncio import Redis
 
-from streamfn.runner.loop import Loop
+from streamfn.loop import Loop
 
 log = logging.getLogger("streamfn.runner.clock")
 
@@ -23,6 +23,7 @@ class RedisClock(Loop):
     """``now_ms()``: the estimated Redis time in epoch milliseconds."""
 
     name = "redis-clock"
+    logger = log
 
     def __init__(self, redis: Redis, interval: float = REFRESH_INTERVAL) -> None:
         super().__init__(interval)

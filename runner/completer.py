@@ -14,12 +14,13 @@ import logging
 
 from redis.exceptions import RedisError
 
+from streamfn.loop import Backoff
 from streamfn.rdb import RDB, Completion
 from streamfn.runner import faults
 from streamfn.runner.jobs import DONE, FINISHED, FLUSHING, Job, Leases
-from streamfn.runner.loop import Backoff, cancel_and_wait
 from streamfn.runner.metrics import Metrics
 from streamfn.scripts import Reply
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner.completer")
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from streamfn.runner.loader import LoadedFunction, LoadError, check_file_name, load_function, unload
-from streamfn.runner.loop import cancel_and_wait
 from streamfn.settings import Settings
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner.discovery")
 

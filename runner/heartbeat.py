@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from streamfn.loop import Loop
 from streamfn.rdb import RDB
 from streamfn.runner import faults
 from streamfn.runner.jobs import DONE, LOST, RUNNING, Leases
-from streamfn.runner.loop import Loop
 from streamfn.runner.metrics import Metrics
 from streamfn.scripts import Reply
 
@@ -27,6 +27,7 @@ class Heartbeat(Loop):
     """Periodic lease renewal for everything in :class:`Leases`."""
 
     name = "heartbeat"
+    logger = log
 
     def __init__(
         self, rdb: RDB, consumer: str, leases: Leases, metrics: Metrics, interval: float

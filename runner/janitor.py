@@ -31,9 +31,9 @@ from __future__ import annotations
 import logging
 import random
 
+from streamfn.loop import Loop
 from streamfn.rdb import RDB
 from streamfn.runner.discovery import Discovery
-from streamfn.runner.loop import Loop
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 
@@ -64,6 +64,7 @@ class Janitor(Loop):
     """Periodic ``reap_consumers.lua`` over the loaded functions."""
 
     name = "janitor"
+    logger = log
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from streamfn.runner.announcer import Announcer
 from streamfn.runner.cancellation import Canceller
 from streamfn.runner.clock import RedisClock
 from streamfn.runner.completer import Completer
-from streamfn.runner.depth import StreamGauges
+from streamfn.runner.depth import StreamGaugeLoop
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
 from streamfn.runner.heartbeat import Heartbeat
@@ -51,7 +51,7 @@ class Parts:
     clock: RedisClock
     promoters: Promoters
     scheduling: Scheduling
-    gauges: StreamGauges
+    gauges: StreamGaugeLoop
     reader: Reader
     reclaimer: Reclaimer
     janitor: Janitor
@@ -102,7 +102,7 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
         clock=clock,
         promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
         scheduling=scheduling,
-        gauges=StreamGauges(redis, keys, discovery, clock, metrics),
+        gauges=StreamGaugeLoop(redis, keys, discovery, metrics),
         reader=Reader(
             reader_redis,
             keys,

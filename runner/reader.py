@@ -21,12 +21,13 @@ from redis.exceptions import RedisError, ResponseError
 
 from streamfn import resp
 from streamfn.keys import GROUP, Keys
+from streamfn.loop import Backoff
 from streamfn.runner import faults
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
 from streamfn.runner.groups import ensure_groups
 from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.loop import Backoff, cancel_and_wait
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner.reader")
 

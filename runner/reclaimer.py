@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from streamfn.loop import Loop
 from streamfn.names import function_of
 from streamfn.rdb import RDB, Claimed, Completion
 from streamfn.runner import faults
@@ -20,7 +21,6 @@ from streamfn.runner.executor import Executor
 from streamfn.runner.jobs import DONE, Job, Leases
 from streamfn.runner.last_chance import LastChances
 from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.loop import Loop
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 
@@ -33,6 +33,7 @@ class Reclaimer(Loop):
     """Periodic XAUTOCLAIM sweep over the loaded functions."""
 
     name = "reclaimer"
+    logger = log
 
     def __init__(
         self,

@@ -28,9 +28,9 @@ import time
 from redis.asyncio import Redis
 
 from streamfn.keys import Keys
+from streamfn.loop import Loop
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.loop import Loop
 from streamfn.schedules import (
     ScheduleError,
     Scheduler,
@@ -57,6 +57,7 @@ class DeclaredSync(Loop):
     """Syncs file-declared schedules whenever discovery reports a change (and periodically)."""
 
     name = "declared-schedules"
+    logger = log
 
     def __init__(
         self,

@@ -24,9 +24,9 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from streamfn.runner.jobs import Job
-from streamfn.runner.loop import cancel_and_wait
 from streamfn.runner.parts import Parts, build
 from streamfn.settings import Settings
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner")
 

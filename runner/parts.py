@@ -78,7 +78,7 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
     metrics.in_flight.set_function(lambda: executor.running)
     clock = RedisClock(redis)
     executor.lateness = ScheduleLateness(clock, metrics)
-    scheduling = Scheduling(redis, keys, discovery)
+    scheduling = Scheduling(redis, keys, discovery, clock)
     return Parts(
         redis=redis,
         reader_redis=reader_redis,

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from streamfn.loop import Backoff
 from streamfn.rdb import RDB, Completion
-from streamfn.runner import faults
+from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.jobs import DONE, FINISHED, FLUSHING, Job, Leases
 from streamfn.runner.metrics import Metrics
 from streamfn.scripts import Reply
@@ -39,8 +39,10 @@ class Completer:
         metrics: Metrics,
         *,
         batch_size: int = BATCH_SIZE,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         self.rdb = rdb
+        self.faults = faults
         self.consumer = consumer
         self.leases = leases
         self.metrics = metrics
@@ -114,8 +116,8 @@ class Completer:
         except BaseException:  # cancelled: shutdown has flushed what it could already
             self._flushing = 0
             raise
-        if faults.ARMED:
-            faults.point("after_complete")
+        if self.faults.armed:
+            self.faults.point("after_complete")
         self._flushing = 0
         self._backoff.reset()
         self.batches += 1

@@ -20,10 +20,10 @@ from streamfn import codec
 from streamfn.context import Context, PermanentError
 from streamfn.names import belongs_to, function_of
 from streamfn.rdb import Completion
-from streamfn.runner import faults
 from streamfn.runner.calls import Calls, HandlerFailed, HandlerTimeout
 from streamfn.runner.completer import Completer
 from streamfn.runner.deadlines import Deadlines
+from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.isolation import WorkerCrashed, WorkerStartFailed
 from streamfn.runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
 from streamfn.runner.loader import LoadedFunction
@@ -55,8 +55,10 @@ class Executor:
         *,
         log_level: str = "INFO",
         max_result: int = 1024 * 1024,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         self.concurrency = concurrency
+        self.faults = faults
         self.max_result = max_result
         self.leases = leases
         self.completer = completer
@@ -121,8 +123,8 @@ class Executor:
             self._slot_freed.set()
         if completion is not None and job.state == RUNNING:
             job.state = DONE
-            if faults.ARMED:
-                faults.point("after_execute")
+            if self.faults.armed:
+                self.faults.point("after_execute")
             self.completer.add(job, completion)
 
     async def _attempt(

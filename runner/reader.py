@@ -22,9 +22,9 @@ from redis.exceptions import RedisError, ResponseError
 from streamfn import resp
 from streamfn.keys import GROUP, Keys
 from streamfn.loop import Backoff
-from streamfn.runner import faults
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
+from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.groups import ensure_groups
 from streamfn.runner.loader import LoadedFunction
 from streamfn.tasks import cancel_and_wait
@@ -48,8 +48,10 @@ class Reader:
         executor: Executor,
         *,
         block_ms: int = BLOCK_MS,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         self.redis = redis
+        self.faults = faults
         self.keys = keys
         self.consumer = consumer
         self.discovery = discovery
@@ -156,8 +158,8 @@ class Reader:
                 self._empty.clear()
             return 0
         self._empty.clear()
-        if faults.ARMED:
-            faults.point("after_read")
+        if self.faults.armed:
+            self.faults.point("after_read")
         delivered = 0
         submit = self.executor.submit
         # RESP3 (redis-py 8's default) answers a map of streams, RESP2 a list of pairs.

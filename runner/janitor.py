@@ -23,7 +23,8 @@ Why this never loses work:
 
 Every runner sweeps (the script is idempotent), so cleanup goes on while any runner runs;
 a random start offset and jitter keep a fleet started together from sweeping in step.  A
-gone runner's consumer is deleted within :func:`cleanup_bound` of its death.
+gone runner's consumer is deleted within max(idle limit, visibility timeout + claim interval)
+plus one (jittered) sweep interval of its death.
 """
 
 from __future__ import annotations
@@ -48,16 +49,6 @@ JITTER = 0.2  # each interval is drawn from interval * [1 - JITTER, 1 + JITTER]
 def sweep_interval(settings: Settings) -> float:
     """Half the idle limit (at most a minute): a consumer is never kept much past it."""
     return min(settings.consumer_idle_limit / 2, MAX_INTERVAL)
-
-
-def cleanup_bound(settings: Settings) -> float:
-    """Seconds from a runner's death until its consumers are deleted, while a runner runs.
-
-    Its entries are reclaimed after the visibility timeout plus a claim interval, it must be
-    idle past the limit, then the next sweep of any runner deletes it.
-    """
-    ready = max(settings.consumer_idle_limit, settings.visibility_timeout + settings.claim_interval)
-    return ready + sweep_interval(settings) * (1 + JITTER)
 
 
 class Janitor(Loop):

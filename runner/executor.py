@@ -2,7 +2,7 @@
 
 Three ways to run a handler: isolated ones (``ISOLATE``, and plain ``def`` handlers under
 ``STREAMFN_ISOLATE_SYNC``) in a pool of worker processes that a timeout or a cancel kills
-(:mod:`runner.pools`); other ``async def`` handlers as tasks, cancelled at their deadline
+(:mod:`runner.isolation`); other ``async def`` handlers as tasks, cancelled at their deadline
 (:mod:`runner.deadlines`); other plain ``def`` handlers in a thread pool, where a timeout can
 only stop the waiting.  Outcomes
 go to the completer; nothing here talks to Redis, so an invocation costs no round trip of its
@@ -20,15 +20,9 @@ from streamfn import codec
 from streamfn.context import Context, PermanentError
 from streamfn.names import belongs_to, function_of
 from streamfn.rdb import Completion
-from streamfn.runner.calls import Calls, HandlerFailed, HandlerTimeout
 from streamfn.runner.completer import Completer
 from streamfn.runner.deadlines import Deadlines
-from streamfn.runner.faults import NO_FAULTS, Faults
-from streamfn.runner.isolation import WorkerCrashed, WorkerStartFailed
-from streamfn.runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
-from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.metrics import Metrics
-from streamfn.runner.outcomes import (
+from streamfn.runner.failures import (
     MESSAGE_CHARS,
     bounded,
     clip,
@@ -37,6 +31,13 @@ from streamfn.runner.outcomes import (
     timed_out,
     unserialisable,
 )
+from streamfn.runner.faults import NO_FAULTS, Faults
+from streamfn.runner.isolation.calls import Calls, HandlerFailed
+from streamfn.runner.isolation.pools import HandlerTimeout
+from streamfn.runner.isolation.worker import WorkerCrashed, WorkerStartFailed
+from streamfn.runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
+from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.metrics import Metrics
 
 log = logging.getLogger("streamfn.runner.executor")
 

@@ -121,23 +121,17 @@ class Completer:
         self._flushing = 0
         self._backoff.reset()
         self.batches += 1
-        retry: list[tuple[Job, Completion]] = []
+        self._settle(batch, outcomes)
+
+    def _settle(self, batch: list[tuple[Job, Completion]], outcomes: list[str]) -> None:
+        """Finish each job of a reported batch as Redis answered for it."""
         stale: list[str] = []
         counted: dict[tuple[str, str], int] = {}  # one metrics update per kind, not per job
         for (job, completion), outcome in zip(batch, outcomes, strict=True):
-            if outcome.startswith("error"):
-                job.tries += 1
-                if job.tries < ITEM_TRIES and "NOGROUP" not in outcome:
-                    job.state = DONE
-                    retry.append((job, completion))
-                    continue
-                log.error(
-                    "Redis refused the outcome of %s (%s); dropping it, the entry will be "
-                    "reclaimed after the visibility timeout",
-                    job.invocation_id,
-                    outcome,
-                )
-            elif outcome == Reply.STALE:
+            if outcome.startswith("error") and self._again(job, outcome):
+                self._queue.append((job, completion))
+                continue
+            if outcome == Reply.STALE:
                 stale.append(job.invocation_id)
             job.state = FINISHED
             self.leases.remove(job)
@@ -152,8 +146,21 @@ class Completer:
                 len(stale),
                 ", ".join(stale[:5]) + (", ..." if len(stale) > 5 else ""),
             )
-        if retry:
-            self._queue.extend(retry)
+
+    @staticmethod
+    def _again(job: Job, outcome: str) -> bool:
+        """Redis refused one outcome: report it again (True) a few times, then drop it."""
+        job.tries += 1
+        if job.tries < ITEM_TRIES and "NOGROUP" not in outcome:
+            job.state = DONE
+            return True
+        log.error(
+            "Redis refused the outcome of %s (%s); dropping it, the entry will be "
+            "reclaimed after the visibility timeout",
+            job.invocation_id,
+            outcome,
+        )
+        return False
 
     async def _retry_later(self, batch: list[tuple[Job, Completion]], exc: Exception) -> None:
         """Put a batch back after a failed flush and wait a bounded, growing delay."""

@@ -149,28 +149,16 @@ class Executor:
             time.time() + policy.timeout,
             fn.log,
         )
-        error: dict[str, str]
-        mode = "retry"
         try:
             result = await self.calls.call(fn, fields[b"p"], payload, ctx)  # type: ignore[index]
         except asyncio.CancelledError:
             if job not in self._expired or job in self._cancelling:
                 raise
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            error = timed_out(policy.timeout, killed=False)
-        except HandlerTimeout:
-            error = timed_out(policy.timeout, killed=fn.isolated)
-        except HandlerFailed as exc:
-            error, mode = bounded(exc.error), exc.mode
-        except WorkerCrashed as exc:
-            error = exc.error
-        except WorkerStartFailed as exc:
-            error = {"type": "WorkerStartFailed", "message": clip(str(exc), MESSAGE_CHARS)}
-        except PermanentError as exc:
-            error, mode = error_of(exc), "dead"
+            error, mode = timed_out(policy.timeout, killed=False), "retry"
         except BaseException as exc:  # SystemExit from a handler must not end the runner
-            error = error_of(exc)
-        else:
+            error, mode = _failure(fn, exc)
+        else:  # the success path stays inline: one call less per invocation
             seconds = time.perf_counter() - started
             self.metrics.observe(fn.name, seconds)
             try:
@@ -182,6 +170,19 @@ class Executor:
                     ms = int(seconds * 1000)
                     return Completion(fn.name, job.entry_id, invocation_id, ms, body)
                 error, mode = result_too_large(len(body), self.max_result), "dead"
+        return self._failed(job, fn, invocation_id, started, error, mode)
+
+    def _failed(
+        self,
+        job: Job,
+        fn: LoadedFunction,
+        invocation_id: str,
+        started: float,
+        error: dict[str, str],
+        mode: str,
+    ) -> Completion:
+        """A failed attempt: retried (or dead-lettered) by ``fail.lua`` as ``mode`` says."""
+        policy = fn.policy
         seconds = time.perf_counter() - started
         if mode == "retry":
             self.metrics.observe(fn.name, seconds)
@@ -287,3 +288,18 @@ class Executor:
         self._deadlines.close()
         self.calls.shutdown()
         return self.stuck > 0 or self.running > 0
+
+
+def _failure(fn: LoadedFunction, exc: BaseException) -> tuple[dict[str, str], str]:
+    """What a handler's exception records, and whether the attempt is retried or dead."""
+    if isinstance(exc, HandlerTimeout):
+        return timed_out(fn.policy.timeout, killed=fn.isolated), "retry"
+    if isinstance(exc, HandlerFailed):  # an isolated handler's, described by its worker
+        return bounded(exc.error), exc.mode
+    if isinstance(exc, WorkerCrashed):
+        return exc.error, "retry"
+    if isinstance(exc, WorkerStartFailed):
+        return {"type": "WorkerStartFailed", "message": clip(str(exc), MESSAGE_CHARS)}, "retry"
+    if isinstance(exc, PermanentError):
+        return error_of(exc), "dead"
+    return error_of(exc), "retry"

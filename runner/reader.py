@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
@@ -158,6 +159,10 @@ class Reader:
                 self._empty.clear()
             return 0
         self._empty.clear()
+        return self._deliver(reply, by_key)
+
+    def _deliver(self, reply: Any, by_key: dict[bytes, LoadedFunction]) -> int:
+        """Hand each entry of an XREADGROUP reply to the executor; the number delivered."""
         if self.faults.armed:
             self.faults.point("after_read")
         delivered = 0

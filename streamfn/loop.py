@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from streamfn.tasks import cancel_and_wait
 
-__all__ = ["Backoff", "Loop", "Periodic", "cancel_and_wait"]
+__all__ = ["Backoff", "Loop", "Periodic"]
 
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 2.0

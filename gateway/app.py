@@ -29,11 +29,11 @@ from streamfn.gateway.state import (
     SETTINGS,
     STOPPING,
 )
-from streamfn.gateway.stream_stats import read_stream_stats
 from streamfn.keys import Keys
 from streamfn.registry import Catalog
 from streamfn.schedules import ScheduleStore
 from streamfn.settings import Settings
+from streamfn.stream_stats import read_stream_stats
 
 CATALOG_INTERVAL = 0.5
 """Seconds between catalog (and stream metrics) refreshes."""
@@ -75,7 +75,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     client = Client(redis, settings)
 
     async def refresh_stream_metrics(catalog: Catalog) -> None:
-        metrics.set_streams(await read_stream_stats(redis, keys, list(catalog.functions)))
+        metrics.streams.show(await read_stream_stats(redis, keys, list(catalog.functions)))
 
     catalog = CatalogCache(
         redis,

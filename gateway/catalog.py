@@ -1,12 +1,12 @@
 """The set of invokable functions, cached in memory so the invoke path makes no lookup.
 
-A background task re-reads :func:`streamfn.registry.read_catalog` every ``interval`` seconds;
-a function is invokable while at least one live runner reports it loaded.
+A background loop (:class:`~streamfn.loop.Periodic`) re-reads
+:func:`streamfn.registry.read_catalog` every ``interval`` seconds; a function is invokable
+while at least one live runner reports it loaded.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import PurePath
@@ -18,8 +18,8 @@ from redis.exceptions import RedisError
 from streamfn.errors import ErrorCode
 from streamfn.gateway.errors import ApiError
 from streamfn.keys import Keys
+from streamfn.loop import Periodic
 from streamfn.registry import Catalog, read_catalog
-from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.gateway.catalog")
 
@@ -40,10 +40,10 @@ class CatalogCache:
     ) -> None:
         self._redis = redis
         self._keys = keys
-        self._interval = interval
         self._on_refresh = on_refresh
         self._functions_dir = functions_dir
-        self._task: asyncio.Task[None] | None = None
+        # refresh_quietly logs a failure once per outage, so the loop never sees an error.
+        self._refresher = Periodic("gateway-catalog", interval, self.refresh_quietly, logger=log)
         self.healthy = False
         self.known: frozenset[str] = frozenset()
         self.functions: dict[str, dict[str, Any]] = {}
@@ -53,13 +53,11 @@ class CatalogCache:
     async def start(self) -> None:
         """Read once (so the first request sees the catalog), then keep refreshing."""
         await self.refresh_quietly()
-        self._task = asyncio.create_task(self._run(), name="gateway-catalog")
+        await self._refresher.start()
 
     async def stop(self) -> None:
         """Stop refreshing; the last catalog stays readable."""
-        if self._task is not None:
-            await cancel_and_wait(self._task)
-            self._task = None
+        await self._refresher.stop()
 
     async def refresh(self) -> None:
         """Read the catalog now; raises what Redis raised."""
@@ -112,8 +110,3 @@ class CatalogCache:
             ErrorCode.REDIS_UNAVAILABLE,
             "cannot tell which functions exist: Redis is unreachable; retry shortly",
         )
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            await self.refresh_quietly()

@@ -1,6 +1,7 @@
 """Every error leaves the gateway as ``{"error": {"code", "message"}}``.
 
-Handlers raise :class:`ApiError`; :func:`error_middleware` turns that, aiohttp's own HTTP
+Handlers raise :class:`ApiError`; :func:`response_for` (called by the gateway's one
+middleware, :mod:`streamfn.gateway.middleware`) turns that, aiohttp's own HTTP
 errors (no route, wrong method, body too large), a full backlog (429 with Retry-After), an
 unreachable Redis (503) and anything unexpected (500, logged, no traceback in the body) into
 that envelope.
@@ -13,7 +14,6 @@ import time
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from redis.exceptions import (
     BusyLoadingError,
     ClusterDownError,
@@ -96,15 +96,6 @@ class _Throttle:
 
 
 _redis_warning = _Throttle(5.0)
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn every error a handler raises into the JSON envelope (see the module docstring)."""
-    try:
-        return await handler(request)
-    except Exception as exc:
-        return response_for(request, exc)
 
 
 def response_for(request: web.Request, exc: Exception) -> web.StreamResponse:

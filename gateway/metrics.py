@@ -7,12 +7,10 @@ from the catalog (else ``unknown``), so no client can grow the series without bo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import generate_latest
 
-from streamfn.gateway.stream_stats import StreamStat
+from streamfn.stream_stats import StreamGauges
 from streamfn.waiters import WaiterHub
 
 OUTCOMES = ("queued", "scheduled", "duplicate", "backlog_full", "rejected")
@@ -40,19 +38,8 @@ class Metrics:
         self.waiters = Gauge(
             "waiters", "Requests waiting for an invocation to finish.", registry=self.registry
         )
-        self._depth = Gauge(
-            "stream_depth",
-            "Entries in the function's stream (queued and running).",
-            ["function"],
-            registry=self.registry,
-        )
-        self._oldest = Gauge(
-            "stream_oldest_age_seconds",
-            "Age of the oldest entry in the function's stream (0 when empty).",
-            ["function"],
-            registry=self.registry,
-        )
-        self._streams: set[str] = set()
+        # Of the catalog's functions, refreshed with the catalog (gateway.app).
+        self.streams = StreamGauges(self.registry)
         # Resolved label children, so the hot path skips prometheus_client's label lookup.
         self._request_children: dict[tuple[str, str, int], Counter] = {}
         self._accepted_children: dict[tuple[str, str], Counter] = {}
@@ -78,16 +65,6 @@ class Metrics:
             child = self._accepted.labels(function_label, outcome)
             self._accepted_children[key] = child
         child.inc()
-
-    def set_streams(self, stats: Mapping[str, StreamStat]) -> None:
-        """Replace the stream gauges; functions gone from the catalog lose their series."""
-        for gone in self._streams - stats.keys():
-            self._depth.remove(gone)
-            self._oldest.remove(gone)
-        for fn, stat in stats.items():
-            self._depth.labels(fn).set(stat.depth)
-            self._oldest.labels(fn).set(stat.oldest_age_s)
-        self._streams = set(stats)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""

@@ -18,10 +18,10 @@ from redis.asyncio import Redis
 
 from streamfn import registry
 from streamfn.keys import Keys
+from streamfn.loop import Loop
 from streamfn.registry import RunnerReport
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.groups import ensure_groups
-from streamfn.runner.loop import Loop
 
 log = logging.getLogger("streamfn.runner.announcer")
 
@@ -32,6 +32,7 @@ class Announcer(Loop):
     """Publishes a :class:`RunnerReport` every ``interval`` and on :meth:`wake`."""
 
     name = "announcer"
+    logger = log
 
     def __init__(
         self,

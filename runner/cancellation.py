@@ -1,41 +1,40 @@
 """Canceller: stop running invocations that ``DELETE /invocations/{id}`` asked to stop.
 
 ``cancel_running.lua`` records each request in the function's ``cancels`` set and publishes
-"<invocation id> <entry id>" on the cancel channel.  This runner listens on that channel and
-stops the invocation at once if it holds the entry (:meth:`Executor.cancel`: an async handler
-is cancelled, an isolated worker killed); the executor then records ``cancelled`` through the
-fenced ``cancel_done.lua``.  Pub/sub is not durable, so every ``interval`` the sets of the
-functions this runner holds work for are also read: that catches a message missed during a
-reconnect and an entry reclaimed from a dead runner after it was asked to stop.
+"<invocation id> <entry id>" on the cancel channel.  This runner listens on that channel
+(:class:`~streamfn.subscriber.Subscriber`) and stops the invocation at once if it holds the
+entry (:meth:`Executor.cancel`: an async handler is cancelled, an isolated worker killed); the
+executor then records ``cancelled`` through the fenced ``cancel_done.lua``.  Pub/sub is not
+durable, so every ``interval`` the sets of the functions this runner holds work for are also
+read, and at once after each (re)subscribe: that catches a message missed during a reconnect
+and an entry reclaimed from a dead runner after it was asked to stop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from streamfn.keys import Keys
+from streamfn.loop import Loop
 from streamfn.names import function_of
 from streamfn.runner.executor import Executor
 from streamfn.runner.jobs import Leases
-from streamfn.runner.loop import Backoff, Loop, cancel_and_wait
+from streamfn.subscriber import Subscriber
 
 log = logging.getLogger("streamfn.runner.cancellation")
 
 SWEEP_INTERVAL = 1.0
 SWEEP_LIMIT = 1000  # requests read per function per sweep
-LISTEN_POLL = 1.0
 
 
 class Canceller(Loop):
     """The cancel-channel listener, plus a periodic sweep of the cancels sets."""
 
     name = "canceller"
+    logger = log
 
     def __init__(
         self,
@@ -51,20 +50,21 @@ class Canceller(Loop):
         self.executor = executor
         self.leases = leases
         self.stopped = 0  # invocations this runner stopped on request
-        self._listener: asyncio.Task[None] | None = None
-        self._listening = True
+        self.listener = Subscriber(
+            redis,
+            keys.cancel_channel,
+            self._on_message,
+            self._resync,
+            name="cancel listener",
+            logger=log,
+        )
 
     async def start(self) -> None:
         await super().start()
-        self._listener = asyncio.create_task(self._listen(), name="cancel-listener")
+        await self.listener.start()
 
     async def stop(self) -> None:
-        # A flag as well as the cancel: a cancellation that lands inside redis-py's
-        # get_message can be swallowed, and the listener must still end within a poll.
-        self._listening = False
-        if self._listener is not None:
-            await cancel_and_wait(self._listener)
-            self._listener = None
+        await self.listener.stop()
         await super().stop()
 
     def request(self, function: str, entry_id: str) -> bool:
@@ -84,26 +84,8 @@ class Canceller(Loop):
         if function is not None:
             self.request(function, parts[1])
 
-    async def _listen(self) -> None:
-        backoff = Backoff()
-        while self._listening:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.keys.cancel_channel)
-                self.wake()  # requests made while we were not subscribed: sweep now
-                backoff.reset()
-                while self._listening:
-                    message = await pubsub.get_message(timeout=LISTEN_POLL)
-                    if message is not None and message.get("type") == "message":
-                        self._on_message(message["data"])
-            except (RedisError, OSError) as exc:
-                delay = backoff.next()
-                log.warning("cancel listener: Redis error (%s); retrying in %.2f s", exc, delay)
-                await asyncio.sleep(delay)
-            finally:
-                with contextlib.suppress(Exception):
-                    async with asyncio.timeout(1.0):
-                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    async def _resync(self) -> None:
+        self.wake()  # requests made while we were not subscribed: sweep now
 
     async def tick(self) -> None:
         functions = list(self.leases.by_function)

@@ -1,8 +1,9 @@
 """An estimate of Redis ``TIME`` from the local clock plus a measured offset.
 
-Used only to decide *when* to ask Redis (promotion wake-ups, stream ages in metrics); what is
-due is always decided by the scripts on Redis's own clock.  The offset is measured at start
-and every ``interval`` seconds, halving the round trip to cancel the network delay.
+Used only to decide *when* to ask Redis (promotion and schedule wake-ups, schedule lateness
+in metrics); what is due is always decided by the scripts on Redis's own clock.  The offset
+is measured at start and every ``interval`` seconds, halving the round trip to cancel the
+network delay.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 
 from redis.asyncio import Redis
 
-from streamfn.runner.loop import Loop
+from streamfn.loop import Loop
 
 log = logging.getLogger("streamfn.runner.clock")
 
@@ -23,11 +24,13 @@ class RedisClock(Loop):
     """``now_ms()``: the estimated Redis time in epoch milliseconds."""
 
     name = "redis-clock"
+    logger = log
 
     def __init__(self, redis: Redis, interval: float = REFRESH_INTERVAL) -> None:
         super().__init__(interval)
         self.redis = redis
         self.offset_ms = 0.0
+        self.measured = False  # until the first TIME reply the offset is a guess (0)
 
     def now_ms(self) -> float:
         return time.time() * 1000 + self.offset_ms
@@ -39,6 +42,7 @@ class RedisClock(Loop):
         after = time.time()
         redis_ms = int(seconds) * 1000 + int(micros) / 1000
         self.offset_ms = redis_ms - (before + after) * 500
+        self.measured = True
 
     async def start(self) -> None:
         try:

@@ -14,12 +14,13 @@ import logging
 
 from redis.exceptions import RedisError
 
+from streamfn.loop import Backoff
 from streamfn.rdb import RDB, Completion
-from streamfn.runner import faults
+from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.jobs import DONE, FINISHED, FLUSHING, Job, Leases
-from streamfn.runner.loop import Backoff, cancel_and_wait
 from streamfn.runner.metrics import Metrics
 from streamfn.scripts import Reply
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner.completer")
 
@@ -38,8 +39,10 @@ class Completer:
         metrics: Metrics,
         *,
         batch_size: int = BATCH_SIZE,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         self.rdb = rdb
+        self.faults = faults
         self.consumer = consumer
         self.leases = leases
         self.metrics = metrics
@@ -113,28 +116,22 @@ class Completer:
         except BaseException:  # cancelled: shutdown has flushed what it could already
             self._flushing = 0
             raise
-        if faults.ARMED:
-            faults.point("after_complete")
+        if self.faults.armed:
+            self.faults.point("after_complete")
         self._flushing = 0
         self._backoff.reset()
         self.batches += 1
-        retry: list[tuple[Job, Completion]] = []
+        self._settle(batch, outcomes)
+
+    def _settle(self, batch: list[tuple[Job, Completion]], outcomes: list[str]) -> None:
+        """Finish each job of a reported batch as Redis answered for it."""
         stale: list[str] = []
         counted: dict[tuple[str, str], int] = {}  # one metrics update per kind, not per job
         for (job, completion), outcome in zip(batch, outcomes, strict=True):
-            if outcome.startswith("error"):
-                job.tries += 1
-                if job.tries < ITEM_TRIES and "NOGROUP" not in outcome:
-                    job.state = DONE
-                    retry.append((job, completion))
-                    continue
-                log.error(
-                    "Redis refused the outcome of %s (%s); dropping it, the entry will be "
-                    "reclaimed after the visibility timeout",
-                    job.invocation_id,
-                    outcome,
-                )
-            elif outcome == Reply.STALE:
+            if outcome.startswith("error") and self._again(job, outcome):
+                self._queue.append((job, completion))
+                continue
+            if outcome == Reply.STALE:
                 stale.append(job.invocation_id)
             job.state = FINISHED
             self.leases.remove(job)
@@ -149,8 +146,21 @@ class Completer:
                 len(stale),
                 ", ".join(stale[:5]) + (", ..." if len(stale) > 5 else ""),
             )
-        if retry:
-            self._queue.extend(retry)
+
+    @staticmethod
+    def _again(job: Job, outcome: str) -> bool:
+        """Redis refused one outcome: report it again (True) a few times, then drop it."""
+        job.tries += 1
+        if job.tries < ITEM_TRIES and "NOGROUP" not in outcome:
+            job.state = DONE
+            return True
+        log.error(
+            "Redis refused the outcome of %s (%s); dropping it, the entry will be "
+            "reclaimed after the visibility timeout",
+            job.invocation_id,
+            outcome,
+        )
+        return False
 
     async def _retry_later(self, batch: list[tuple[Job, Completion]], exc: Exception) -> None:
         """Put a batch back after a failed flush and wait a bounded, growing delay."""

@@ -15,8 +15,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from streamfn.loop import Periodic
 from streamfn.runner.loader import LoadedFunction, LoadError, check_file_name, load_function, unload
-from streamfn.runner.loop import cancel_and_wait
 from streamfn.settings import Settings
 
 log = logging.getLogger("streamfn.runner.discovery")
@@ -28,7 +28,7 @@ FileKey = tuple[int, int, int]  # (mtime_ns, size, inode)
 
 
 class Discovery:
-    """The loaded functions and the load errors, kept current by a polling task."""
+    """The loaded functions and the load errors, kept current by a polling loop."""
 
     def __init__(
         self,
@@ -47,8 +47,7 @@ class Discovery:
         self._seen: dict[str, FileKey] = {}
         self._listeners: list[Callable[[], None]] = []
         self._generation = itertools.count(1)
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._poller = Periodic("discovery", poll_interval, self._scan_quietly, logger=log)
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` (in the event loop) after every change."""
@@ -57,21 +56,16 @@ class Discovery:
     async def start(self) -> None:
         """Load what is there now, then keep watching."""
         await self.scan()
-        self._task = asyncio.create_task(self._watch(), name="discovery")
+        await self._poller.start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        if self._task is not None:
-            await cancel_and_wait(self._task)
-            self._task = None
+        await self._poller.stop()
 
-    async def _watch(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.poll_interval)
-            try:
-                await self.scan()
-            except Exception:  # a bug here must not end the watching
-                log.exception("function discovery failed; retrying")
+    async def _scan_quietly(self) -> None:
+        try:
+            await self.scan()
+        except Exception:  # a bug here must not end the watching
+            log.exception("function discovery failed; retrying")
 
     def _snapshot(self) -> dict[str, FileKey] | None:
         try:

@@ -2,7 +2,7 @@
 
 Three ways to run a handler: isolated ones (``ISOLATE``, and plain ``def`` handlers under
 ``STREAMFN_ISOLATE_SYNC``) in a pool of worker processes that a timeout or a cancel kills
-(:mod:`runner.pools`); other ``async def`` handlers as tasks, cancelled at their deadline
+(:mod:`runner.isolation`); other ``async def`` handlers as tasks, cancelled at their deadline
 (:mod:`runner.deadlines`); other plain ``def`` handlers in a thread pool, where a timeout can
 only stop the waiting.  Outcomes
 go to the completer; nothing here talks to Redis, so an invocation costs no round trip of its
@@ -20,15 +20,9 @@ from streamfn import codec
 from streamfn.context import Context, PermanentError
 from streamfn.names import belongs_to, function_of
 from streamfn.rdb import Completion
-from streamfn.runner import faults
-from streamfn.runner.calls import Calls, HandlerFailed, HandlerTimeout
 from streamfn.runner.completer import Completer
 from streamfn.runner.deadlines import Deadlines
-from streamfn.runner.isolation import WorkerCrashed, WorkerStartFailed
-from streamfn.runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
-from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.metrics import Metrics
-from streamfn.runner.outcomes import (
+from streamfn.runner.failures import (
     MESSAGE_CHARS,
     bounded,
     clip,
@@ -37,6 +31,13 @@ from streamfn.runner.outcomes import (
     timed_out,
     unserialisable,
 )
+from streamfn.runner.faults import NO_FAULTS, Faults
+from streamfn.runner.isolation.calls import Calls, HandlerFailed
+from streamfn.runner.isolation.pools import HandlerTimeout
+from streamfn.runner.isolation.worker import WorkerCrashed, WorkerStartFailed
+from streamfn.runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
+from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.metrics import Metrics
 
 log = logging.getLogger("streamfn.runner.executor")
 
@@ -55,8 +56,10 @@ class Executor:
         *,
         log_level: str = "INFO",
         max_result: int = 1024 * 1024,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         self.concurrency = concurrency
+        self.faults = faults
         self.max_result = max_result
         self.leases = leases
         self.completer = completer
@@ -121,8 +124,8 @@ class Executor:
             self._slot_freed.set()
         if completion is not None and job.state == RUNNING:
             job.state = DONE
-            if faults.ARMED:
-                faults.point("after_execute")
+            if self.faults.armed:
+                self.faults.point("after_execute")
             self.completer.add(job, completion)
 
     async def _attempt(
@@ -146,28 +149,16 @@ class Executor:
             time.time() + policy.timeout,
             fn.log,
         )
-        error: dict[str, str]
-        mode = "retry"
         try:
             result = await self.calls.call(fn, fields[b"p"], payload, ctx)  # type: ignore[index]
         except asyncio.CancelledError:
             if job not in self._expired or job in self._cancelling:
                 raise
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            error = timed_out(policy.timeout, killed=False)
-        except HandlerTimeout:
-            error = timed_out(policy.timeout, killed=fn.isolated)
-        except HandlerFailed as exc:
-            error, mode = bounded(exc.error), exc.mode
-        except WorkerCrashed as exc:
-            error = exc.error
-        except WorkerStartFailed as exc:
-            error = {"type": "WorkerStartFailed", "message": clip(str(exc), MESSAGE_CHARS)}
-        except PermanentError as exc:
-            error, mode = error_of(exc), "dead"
+            error, mode = timed_out(policy.timeout, killed=False), "retry"
         except BaseException as exc:  # SystemExit from a handler must not end the runner
-            error = error_of(exc)
-        else:
+            error, mode = _failure(fn, exc)
+        else:  # the success path stays inline: one call less per invocation
             seconds = time.perf_counter() - started
             self.metrics.observe(fn.name, seconds)
             try:
@@ -179,6 +170,19 @@ class Executor:
                     ms = int(seconds * 1000)
                     return Completion(fn.name, job.entry_id, invocation_id, ms, body)
                 error, mode = result_too_large(len(body), self.max_result), "dead"
+        return self._failed(job, fn, invocation_id, started, error, mode)
+
+    def _failed(
+        self,
+        job: Job,
+        fn: LoadedFunction,
+        invocation_id: str,
+        started: float,
+        error: dict[str, str],
+        mode: str,
+    ) -> Completion:
+        """A failed attempt: retried (or dead-lettered) by ``fail.lua`` as ``mode`` says."""
+        policy = fn.policy
         seconds = time.perf_counter() - started
         if mode == "retry":
             self.metrics.observe(fn.name, seconds)
@@ -284,3 +288,18 @@ class Executor:
         self._deadlines.close()
         self.calls.shutdown()
         return self.stuck > 0 or self.running > 0
+
+
+def _failure(fn: LoadedFunction, exc: BaseException) -> tuple[dict[str, str], str]:
+    """What a handler's exception records, and whether the attempt is retried or dead."""
+    if isinstance(exc, HandlerTimeout):
+        return timed_out(fn.policy.timeout, killed=fn.isolated), "retry"
+    if isinstance(exc, HandlerFailed):  # an isolated handler's, described by its worker
+        return bounded(exc.error), exc.mode
+    if isinstance(exc, WorkerCrashed):
+        return exc.error, "retry"
+    if isinstance(exc, WorkerStartFailed):
+        return {"type": "WorkerStartFailed", "message": clip(str(exc), MESSAGE_CHARS)}, "retry"
+    if isinstance(exc, PermanentError):
+        return error_of(exc), "dead"
+    return error_of(exc), "retry"

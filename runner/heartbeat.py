@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from streamfn.loop import Loop
 from streamfn.rdb import RDB
-from streamfn.runner import faults
+from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.jobs import DONE, LOST, RUNNING, Leases
-from streamfn.runner.loop import Loop
 from streamfn.runner.metrics import Metrics
 from streamfn.scripts import Reply
 
@@ -27,19 +27,28 @@ class Heartbeat(Loop):
     """Periodic lease renewal for everything in :class:`Leases`."""
 
     name = "heartbeat"
+    logger = log
 
     def __init__(
-        self, rdb: RDB, consumer: str, leases: Leases, metrics: Metrics, interval: float
+        self,
+        rdb: RDB,
+        consumer: str,
+        leases: Leases,
+        metrics: Metrics,
+        interval: float,
+        *,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         super().__init__(interval)
         self.rdb = rdb
+        self.faults = faults
         self.consumer = consumer
         self.leases = leases
         self.metrics = metrics
         self.lost = 0
 
     async def tick(self) -> None:
-        if faults.NO_HEARTBEAT:
+        if not self.faults.renew_leases:
             return
         calls = []
         for function, jobs in list(self.leases.by_function.items()):

@@ -23,7 +23,8 @@ Why this never loses work:
 
 Every runner sweeps (the script is idempotent), so cleanup goes on while any runner runs;
 a random start offset and jitter keep a fleet started together from sweeping in step.  A
-gone runner's consumer is deleted within :func:`cleanup_bound` of its death.
+gone runner's consumer is deleted within max(idle limit, visibility timeout + claim interval)
+plus one (jittered) sweep interval of its death.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from __future__ import annotations
 import logging
 import random
 
+from streamfn.loop import Loop
 from streamfn.rdb import RDB
 from streamfn.runner.discovery import Discovery
-from streamfn.runner.loop import Loop
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 
@@ -50,20 +51,11 @@ def sweep_interval(settings: Settings) -> float:
     return min(settings.consumer_idle_limit / 2, MAX_INTERVAL)
 
 
-def cleanup_bound(settings: Settings) -> float:
-    """Seconds from a runner's death until its consumers are deleted, while a runner runs.
-
-    Its entries are reclaimed after the visibility timeout plus a claim interval, it must be
-    idle past the limit, then the next sweep of any runner deletes it.
-    """
-    ready = max(settings.consumer_idle_limit, settings.visibility_timeout + settings.claim_interval)
-    return ready + sweep_interval(settings) * (1 + JITTER)
-
-
 class Janitor(Loop):
     """Periodic ``reap_consumers.lua`` over the loaded functions."""
 
     name = "janitor"
+    logger = log
 
     def __init__(
         self,

@@ -7,13 +7,13 @@ value: a counter bump on the hot path is a dict lookup and an ``inc``.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from streamfn.scripts import Reply
+from streamfn.stream_stats import StreamGauges
 
 OUTCOMES = ("succeeded", "retried", "dead", "failed", "stale")
 
@@ -77,15 +77,7 @@ class Metrics:
             fn,
             registry=r,
         )
-        self.stream_depth = Gauge(
-            "streamfn_stream_depth", "Entries in the function's stream (XLEN)", fn, registry=r
-        )
-        self.stream_oldest_age = Gauge(
-            "streamfn_stream_oldest_age_seconds",
-            "Age of the oldest entry in the function's stream (Redis clock)",
-            fn,
-            registry=r,
-        )
+        self.streams = StreamGauges(r)  # of the loaded functions (runner.depth)
         self.schedule_lateness = Histogram(
             "streamfn_schedule_lateness_seconds",
             "Start of a scheduled fire's first attempt minus its planned time (Redis clock)",
@@ -134,9 +126,3 @@ class Metrics:
         """Bump a per-function counter: "reclaims", "poison", "reclaim_deleted" or
         "consumers_reaped"."""
         self._child(kind, function).inc(amount)
-
-    def remove_function(self, function: str) -> None:
-        """Drop the stream gauges of a function no longer loaded (their values went stale)."""
-        for gauge in (self.stream_depth, self.stream_oldest_age):
-            with contextlib.suppress(KeyError):
-                gauge.remove(function)

@@ -18,9 +18,10 @@ from streamfn.runner.announcer import Announcer
 from streamfn.runner.cancellation import Canceller
 from streamfn.runner.clock import RedisClock
 from streamfn.runner.completer import Completer
-from streamfn.runner.depth import StreamGauges
+from streamfn.runner.depth import StreamGaugeLoop
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
+from streamfn.runner.faults import Faults
 from streamfn.runner.heartbeat import Heartbeat
 from streamfn.runner.janitor import Janitor
 from streamfn.runner.jobs import Leases
@@ -51,7 +52,7 @@ class Parts:
     clock: RedisClock
     promoters: Promoters
     scheduling: Scheduling
-    gauges: StreamGauges
+    gauges: StreamGaugeLoop
     reader: Reader
     reclaimer: Reclaimer
     janitor: Janitor
@@ -59,8 +60,11 @@ class Parts:
     server: MetricsServer
 
 
-def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -> Parts:
-    """Create (not start) the parts of a runner named ``consumer``."""
+def build(
+    settings: Settings, *, consumer: str, concurrency: int, burst: bool, faults: Faults
+) -> Parts:
+    """Create (not start) the parts of a runner named ``consumer``; ``faults`` reaches every
+    part with a crash point (:mod:`runner.faults`)."""
     s = settings
     keys = Keys(s.namespace)
     redis = make_redis(s)
@@ -71,14 +75,20 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
     leases = Leases()
     discovery = Discovery(s)
     metrics = Metrics(discovery.functions.__contains__)
-    completer = Completer(rdb, consumer, leases, metrics)
+    completer = Completer(rdb, consumer, leases, metrics, faults=faults)
     executor = TimedExecutor(
-        concurrency, leases, completer, metrics, log_level=s.log_level, max_result=s.max_result
+        concurrency,
+        leases,
+        completer,
+        metrics,
+        log_level=s.log_level,
+        max_result=s.max_result,
+        faults=faults,
     )
     metrics.in_flight.set_function(lambda: executor.running)
     clock = RedisClock(redis)
     executor.lateness = ScheduleLateness(clock, metrics)
-    scheduling = Scheduling(redis, keys, discovery)
+    scheduling = Scheduling(redis, keys, discovery, clock)
     return Parts(
         redis=redis,
         reader_redis=reader_redis,
@@ -88,7 +98,7 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
         metrics=metrics,
         completer=completer,
         executor=executor,
-        heartbeat=Heartbeat(rdb, consumer, leases, metrics, s.heartbeat_interval),
+        heartbeat=Heartbeat(rdb, consumer, leases, metrics, s.heartbeat_interval, faults=faults),
         announcer=Announcer(
             redis,
             keys,
@@ -102,7 +112,7 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
         clock=clock,
         promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
         scheduling=scheduling,
-        gauges=StreamGauges(redis, keys, discovery, clock, metrics),
+        gauges=StreamGaugeLoop(redis, keys, discovery, metrics),
         reader=Reader(
             reader_redis,
             keys,
@@ -110,9 +120,12 @@ def build(settings: Settings, *, consumer: str, concurrency: int, burst: bool) -
             discovery,
             executor,
             block_ms=BURST_BLOCK_MS if burst else BLOCK_MS,
+            faults=faults,
         ),
         canceller=Canceller(redis, keys, executor, leases),
-        reclaimer=Reclaimer(rdb, s, consumer, discovery, executor, completer, leases, metrics),
+        reclaimer=Reclaimer(
+            rdb, s, consumer, discovery, executor, completer, leases, metrics, faults=faults
+        ),
         janitor=Janitor(rdb, s, consumer, discovery, metrics),
         server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port),
     )

@@ -15,10 +15,10 @@ import logging
 from redis.asyncio import Redis
 
 from streamfn.keys import Keys
+from streamfn.loop import Loop
 from streamfn.rdb import RDB
 from streamfn.runner.clock import RedisClock
 from streamfn.runner.discovery import Discovery
-from streamfn.runner.loop import Loop
 
 log = logging.getLogger("streamfn.runner.promoter")
 
@@ -33,6 +33,7 @@ class Promoter(Loop):
     """The timer loop of one function."""
 
     name = "promoter"
+    logger = log
 
     def __init__(
         self,

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from streamfn import resp
 from streamfn.keys import GROUP, Keys
-from streamfn.runner import faults
+from streamfn.loop import Backoff
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
+from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.groups import ensure_groups
 from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.loop import Backoff, cancel_and_wait
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner.reader")
 
@@ -47,8 +49,10 @@ class Reader:
         executor: Executor,
         *,
         block_ms: int = BLOCK_MS,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         self.redis = redis
+        self.faults = faults
         self.keys = keys
         self.consumer = consumer
         self.discovery = discovery
@@ -155,8 +159,12 @@ class Reader:
                 self._empty.clear()
             return 0
         self._empty.clear()
-        if faults.ARMED:
-            faults.point("after_read")
+        return self._deliver(reply, by_key)
+
+    def _deliver(self, reply: Any, by_key: dict[bytes, LoadedFunction]) -> int:
+        """Hand each entry of an XREADGROUP reply to the executor; the number delivered."""
+        if self.faults.armed:
+            self.faults.point("after_read")
         delivered = 0
         submit = self.executor.submit
         # RESP3 (redis-py 8's default) answers a map of streams, RESP2 a list of pairs.

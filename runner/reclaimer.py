@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 
+from streamfn.loop import Loop
 from streamfn.names import function_of
 from streamfn.rdb import RDB, Claimed, Completion
-from streamfn.runner import faults
 from streamfn.runner.completer import Completer
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
+from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.jobs import DONE, Job, Leases
 from streamfn.runner.last_chance import LastChances
 from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.loop import Loop
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 
@@ -33,6 +33,7 @@ class Reclaimer(Loop):
     """Periodic XAUTOCLAIM sweep over the loaded functions."""
 
     name = "reclaimer"
+    logger = log
 
     def __init__(
         self,
@@ -44,9 +45,12 @@ class Reclaimer(Loop):
         completer: Completer,
         leases: Leases,
         metrics: Metrics,
+        *,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         super().__init__(settings.claim_interval)
         self.rdb = rdb
+        self.faults = faults
         self.consumer = consumer
         self.discovery = discovery
         self.executor = executor
@@ -110,8 +114,8 @@ class Reclaimer(Loop):
             claimed.entry_id,
             claimed.deliveries,
         )
-        if faults.ARMED:
-            faults.point("after_claim")
+        if self.faults.armed:
+            self.faults.point("after_claim")
         job = self.executor.submit(fn, claimed.entry_id, claimed.fields)
         self.last_chances.started(job, claimed.deliveries)
 

@@ -2,7 +2,7 @@
 schedules declared in function files (``SCHEDULE``) in step with those files.
 
 Every runner runs both; any number of copies is safe.  Firing is exactly once per planned time
-by the compare-and-set in ``schedule_fire.lua`` (see :mod:`streamfn.schedules.scheduler`), and
+by the compare-and-set in ``schedule_fire.lua`` (see :mod:`streamfn.runner.schedule_loop`), and
 a file's schedules have ids derived from the file, so runners syncing the same file write each
 schedule once (an unchanged definition is a no-op upsert).
 
@@ -28,12 +28,13 @@ import time
 from redis.asyncio import Redis
 
 from streamfn.keys import Keys
+from streamfn.loop import Loop
+from streamfn.runner.clock import RedisClock
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.loop import Loop
+from streamfn.runner.schedule_loop import ScheduleLoop
 from streamfn.schedules import (
     ScheduleError,
-    Scheduler,
     ScheduleStore,
     remove_declared,
     sync_declared,
@@ -57,6 +58,7 @@ class DeclaredSync(Loop):
     """Syncs file-declared schedules whenever discovery reports a change (and periodically)."""
 
     name = "declared-schedules"
+    logger = log
 
     def __init__(
         self,
@@ -120,11 +122,11 @@ class DeclaredSync(Loop):
 
 
 class Scheduling:
-    """A runner's schedule part: the :class:`Scheduler` loop and the :class:`DeclaredSync`."""
+    """A runner's schedule part: the :class:`ScheduleLoop` and the :class:`DeclaredSync`."""
 
-    def __init__(self, redis: Redis, keys: Keys, discovery: Discovery) -> None:
+    def __init__(self, redis: Redis, keys: Keys, discovery: Discovery, clock: RedisClock) -> None:
         self.store = ScheduleStore(redis, keys)
-        self.scheduler = Scheduler(redis, keys, lambda: discovery.functions)
+        self.scheduler = ScheduleLoop(redis, keys, lambda: discovery.functions, clock)
         self.declared = DeclaredSync(self.store, discovery)
 
     async def start(self) -> None:

@@ -23,10 +23,11 @@ import socket
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
+from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.jobs import Job
-from streamfn.runner.loop import cancel_and_wait
 from streamfn.runner.parts import Parts, build
 from streamfn.settings import Settings
+from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner")
 
@@ -59,9 +60,17 @@ class Runner:
     """One runner process's loops.  ``serve()`` runs until :meth:`request_stop` (or drained)."""
 
     def __init__(
-        self, settings: Settings, *, concurrency: int | None = None, burst: bool = False
+        self,
+        settings: Settings,
+        *,
+        concurrency: int | None = None,
+        burst: bool = False,
+        faults: Faults = NO_FAULTS,
     ) -> None:
+        """``faults``: where a fault test breaks this runner (:mod:`runner.faults`; none by
+        default)."""
         self.settings = settings
+        self.faults = faults
         self.concurrency = concurrency or settings.concurrency
         self.burst = burst
         self.consumer = consumer_name()
@@ -95,7 +104,11 @@ class Runner:
     async def start(self) -> None:
         """Build and start every part (reading last)."""
         self.parts = p = build(
-            self.settings, consumer=self.consumer, concurrency=self.concurrency, burst=self.burst
+            self.settings,
+            consumer=self.consumer,
+            concurrency=self.concurrency,
+            burst=self.burst,
+            faults=self.faults,
         )
         p.discovery.subscribe(self._on_discovery_change)
         try:

@@ -52,6 +52,17 @@ async def finish_many(
     when Redis refused the call.
     """
     ttl = int(settings.result_ttl * 1000)
+    successes, failures, stopped = _by_kind(items)
+    reported: list[str] = [""] * len(items)
+    await _complete(redis, k, consumer, ttl, items, successes, reported)
+    await _fail(redis, k, settings, consumer, items, failures, reported)
+    if stopped:
+        await _cancel_done(redis, k, consumer, ttl, items, stopped, reported)
+    return reported
+
+
+def _by_kind(items: Sequence[Completion]) -> tuple[dict[str, list[int]], list[int], list[int]]:
+    """Indexes of the successes (by function), the failures and the cancellations."""
     by_function: dict[str, list[int]] = {}
     failures: list[int] = []
     stopped: list[int] = []  # cancelled on request: cancel_done.lua
@@ -62,15 +73,49 @@ async def finish_many(
             stopped.append(i)
         else:
             failures.append(i)
-    ok_groups: list[list[int]] = []
-    ok_calls: list[Call] = []
+    return by_function, failures, stopped
+
+
+async def _complete(
+    redis: Redis,
+    k: Keys,
+    consumer: str,
+    ttl: int,
+    items: Sequence[Completion],
+    by_function: dict[str, list[int]],
+    reported: list[str],
+) -> None:
+    """complete.lua per function, ``COMPLETE_CHUNK`` at a time; fills ``reported``."""
+    groups: list[list[int]] = []
+    calls: list[Call] = []
     for fn, idxs in by_function.items():
         for start in range(0, len(idxs), COMPLETE_CHUNK):
             chunk = idxs[start : start + COMPLETE_CHUNK]
-            ok_groups.append(chunk)
-            ok_calls.append(complete(k, fn, consumer, ttl, [items[i] for i in chunk]))
-    dead_ttl = int(settings.dead_ttl * 1000)
-    bad_calls = [
+            groups.append(chunk)
+            calls.append(complete(k, fn, consumer, ttl, [items[i] for i in chunk]))
+    replies = await run_batch(redis, calls)
+    for chunk, reply in zip(groups, replies, strict=True):
+        for i, r in zip(
+            chunk, reply if isinstance(reply, list) else [reply] * len(chunk), strict=True
+        ):
+            if isinstance(r, Exception):
+                reported[i] = f"error: {r}"
+            else:
+                reported[i] = _SUCCEEDED if int(r) == 1 else _STALE
+
+
+async def _fail(
+    redis: Redis,
+    k: Keys,
+    settings: Settings,
+    consumer: str,
+    items: Sequence[Completion],
+    failures: list[int],
+    reported: list[str],
+) -> None:
+    """fail.lua, one call per failure; fills ``reported``."""
+    ttl, dead_ttl = int(settings.result_ttl * 1000), int(settings.dead_ttl * 1000)
+    calls = [
         fail(
             k,
             consumer,
@@ -81,26 +126,26 @@ async def finish_many(
         )
         for i in failures
     ]
-    reported: list[str] = [""] * len(items)
-    ok_replies = await run_batch(redis, ok_calls)
-    for chunk, reply in zip(ok_groups, ok_replies, strict=True):
-        for i, r in zip(
-            chunk, reply if isinstance(reply, list) else [reply] * len(chunk), strict=True
-        ):
-            if isinstance(r, Exception):
-                reported[i] = f"error: {r}"
-            else:
-                reported[i] = _SUCCEEDED if int(r) == 1 else _STALE
-    bad_replies = await run_batch(redis, bad_calls)
-    for i, r in zip(failures, bad_replies, strict=True):
+    replies = await run_batch(redis, calls)
+    for i, r in zip(failures, replies, strict=True):
         reported[i] = f"error: {r}" if isinstance(r, Exception) else codec.text(r[1])
-    if stopped:
-        calls = [cancel_done(k, consumer, items[i], ttl) for i in stopped]
-        replies = await run_batch(redis, calls)
-        for i, r in zip(stopped, replies, strict=True):
-            done = Reply.CANCELLED if not isinstance(r, Exception) and int(r) == 1 else _STALE
-            reported[i] = f"error: {r}" if isinstance(r, Exception) else done
-    return reported
+
+
+async def _cancel_done(
+    redis: Redis,
+    k: Keys,
+    consumer: str,
+    ttl: int,
+    items: Sequence[Completion],
+    stopped: list[int],
+    reported: list[str],
+) -> None:
+    """cancel_done.lua, one call per cancellation; fills ``reported``."""
+    calls = [cancel_done(k, consumer, items[i], ttl) for i in stopped]
+    replies = await run_batch(redis, calls)
+    for i, r in zip(stopped, replies, strict=True):
+        done = Reply.CANCELLED if not isinstance(r, Exception) and int(r) == 1 else _STALE
+        reported[i] = f"error: {r}" if isinstance(r, Exception) else done
 
 
 # Bound once: finish_many reports one per success, and a module global is the cheapest lookup.

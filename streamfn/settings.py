@@ -251,10 +251,8 @@ class Settings:
         ]
 
 
-# Test-only fault switches read by runner/faults.py for tests/fault; never user settings.
-TEST_ONLY_SWITCHES = frozenset({"STREAMFN_TEST_CRASH_AT", "STREAMFN_TEST_NO_HEARTBEAT"})
 # Variables our own tooling uses that are not runtime settings.
-_IGNORED = frozenset({"STREAMFN_TEST_REDIS_URL", "STREAMFN_BENCH_REDIS_URL"}) | TEST_ONLY_SWITCHES
+_IGNORED = frozenset({"STREAMFN_TEST_REDIS_URL", "STREAMFN_BENCH_REDIS_URL"})
 
 DEFAULTS = Settings(
     redis_url="redis://127.0.0.1:6379/0",

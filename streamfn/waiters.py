@@ -4,25 +4,25 @@ One pub/sub connection per process listens on the ``done`` channel; each waiter 
 keyed by invocation id.  Scripts PUBLISH only for records marked ``notify`` (set at enqueue
 for ``?wait=`` or by ``watch.lua``), so a busy system does not flood idle gateways.  Messages
 lost while the connection was down are covered by re-reading every waiter's status after a
-reconnect and on a slow periodic sweep.
+(re)subscribe (:class:`~streamfn.subscriber.Subscriber`) and on a slow periodic sweep.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from streamfn.invocations import FINAL
 from streamfn.keys import Keys
+from streamfn.loop import Periodic
 from streamfn.names import function_of
 from streamfn.rdb import RDB
-from streamfn.tasks import cancel_and_wait
+from streamfn.subscriber import Subscriber
 
 log = logging.getLogger("streamfn.waiters")
 
@@ -40,21 +40,27 @@ class WaiterHub:
         # Ids whose record is known to exist: only for these does a vanished record (expired)
         # end the wait.  A ?wait= caller registers before its enqueue writes the record.
         self._existing: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
-        self._sweeper: asyncio.Task[None] | None = None
+        self._listener = Subscriber(
+            self._redis,
+            self._keys.done_channel,
+            self._on_message,
+            self._resync,
+            name="waiters",
+            logger=log,
+        )
+        self._sweeper = Periodic("waiters-sweep", SWEEP_INTERVAL, self._sweep, logger=log)
 
     @property
     def waiting(self) -> int:
         return sum(len(s) for s in self._waiters.values())
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._listen(), name="waiters-listen")
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="waiters-sweep")
+        await self._listener.start()
+        await self._sweeper.start()
 
     async def stop(self) -> None:
-        for task in (self._task, self._sweeper):
-            if task is not None:
-                await cancel_and_wait(task)
+        await self._listener.stop()
+        await self._sweeper.stop()
         for futures in self._waiters.values():
             for fut in futures:
                 fut.cancel()
@@ -125,34 +131,15 @@ class WaiterHub:
             if not fut.done():
                 fut.set_result(None)
 
-    async def _listen(self) -> None:
-        delay = 0.1
-        while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self._keys.done_channel)
-                delay = 0.1
-                await self._resync()
-                while True:
-                    msg = await pubsub.get_message(timeout=1.0)
-                    if msg is not None and msg["type"] == "message":
-                        data = msg["data"]
-                        self._resolve(data.decode() if isinstance(data, bytes) else str(data))
-            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-                log.warning("waiters: pub/sub connection lost (%s); reconnecting", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    def _on_message(self, data: Any) -> None:
+        self._resolve(data.decode() if isinstance(data, bytes) else str(data))
 
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_INTERVAL)
-            try:
-                await self._resync()
-            except (RedisConnectionError, RedisTimeoutError, OSError):
-                continue
+    async def _sweep(self) -> None:
+        # Quiet: the listener reports a Redis outage already, and resyncs when it is over.
+        try:
+            await self._resync()
+        except (RedisError, OSError):
+            return
 
     async def _resync(self) -> None:
         """Re-read the status of everyone waiting; resolves what finished meanwhile."""

@@ -9,6 +9,7 @@ structure (parsed with PyYAML) everywhere.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -76,6 +77,17 @@ def test_wheel_ships_every_lua_script_and_the_typing_marker(wheel: Path) -> None
     assert "streamfn/py.typed" in names
     for package in PYPROJECT["tool"]["setuptools"]["packages"]:
         assert f"{package.replace('.', '/')}/__init__.py" in names
+
+
+def test_every_package_is_listed_for_the_wheel() -> None:
+    """A subpackage missing from pyproject's list would be left out of the wheel silently."""
+    package = ROOT / "streamfn"
+    found = {
+        ".".join(Path(folder).relative_to(ROOT).parts)
+        for folder, _, files in os.walk(package, followlinks=True)  # gateway/runner/lua links
+        if "__init__.py" in files
+    }
+    assert found == set(PYPROJECT["tool"]["setuptools"]["packages"])
 
 
 def test_wheel_installs_one_top_level_name_and_no_bench(wheel: Path) -> None:

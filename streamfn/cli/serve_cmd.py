@@ -22,6 +22,7 @@ from streamfn.cli import edge
 from streamfn.settings import Settings
 
 if TYPE_CHECKING:
+    from streamfn.runner.faults import Faults
     from streamfn.runner.supervisor import Runner
 
 
@@ -77,14 +78,24 @@ def runner_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def runner(argv: list[str]) -> int:
-    """Run a runner until SIGTERM/SIGINT (or, with ``--burst``, until drained); exit code."""
+def runner(argv: list[str], *, faults: Faults | None = None) -> int:
+    """Run a runner until SIGTERM/SIGINT (or, with ``--burst``, until drained); exit code.
+
+    ``faults``: an armed fault injector (:mod:`streamfn.runner.faults`), which only the fault
+    tests' launcher passes; ``streamfn runner`` runs with none.
+    """
+    from streamfn.runner.faults import NO_FAULTS
     from streamfn.runner.supervisor import Runner
 
     args = runner_parser().parse_args(argv)
     settings = Settings.from_env()
     edge.setup_logging(settings.log_level)
-    runner = Runner(settings, concurrency=args.concurrency, burst=args.burst)
+    runner = Runner(
+        settings,
+        concurrency=args.concurrency,
+        burst=args.burst,
+        faults=NO_FAULTS if faults is None else faults,
+    )
     code = edge.run(_serve_runner(runner))
     if runner.threads_left:
         # Handler threads cannot be stopped and would keep the interpreter from exiting;

@@ -62,39 +62,58 @@ class KeyShape:
 def parse_header(name: str, source: str) -> KeyShape:
     """The key shape ``lua/<name>.lua`` declares; :class:`HeaderError` if it breaks the grammar."""
     where = f"lua/{name}.lua"
+    shape = _Declared()
+    for number, line in enumerate(_header_block(where, name, source), start=1):
+        if line.startswith("KEYS["):
+            shape.add(f"{where}:{number}: {line.strip()!r}", line.rstrip())
+    return KeyShape(shape.required, shape.optional, shape.variadic)
+
+
+def _header_block(where: str, name: str, source: str) -> list[str]:
+    """The lines of the opening ``--[[ <name>: ... ]]`` block, checked to name the file."""
     opened = _OPEN.match(source)
     if opened is None or "]]" not in source:
         raise HeaderError(f"{where}: must open with a '--[[ {name}: <purpose>' block ending in ]]")
     if opened.group(1) != name:
         raise HeaderError(f"{where}: its header names {opened.group(1)!r}, not {name!r}")
-    required = optional = 0
-    variadic = False
-    block = source[: source.index("]]")].splitlines()
-    for number, line in enumerate(block, start=1):
-        if not line.startswith("KEYS["):
-            continue
-        at = f"{where}:{number}: {line.strip()!r}"
-        m = _KEY.match(line.rstrip())
+    return source[: source.index("]]")].splitlines()
+
+
+@dataclass(slots=True)
+class _Declared:
+    """The keys declared so far, one ``KEYS[`` line at a time (``at`` names the line)."""
+
+    required: int = 0
+    optional: int = 0
+    variadic: bool = False
+
+    def add(self, at: str, line: str) -> None:
+        m = _KEY.match(line)
         if m is None:
             raise HeaderError(f"{at}: not KEYS[k], KEYS[k..n] or KEYS[j+i] (see the grammar)")
-        fixed, tail_from, item_base = m.group(1), m.group(2), m.group(3)
-        fixed_so_far = required + optional
-        if variadic:
+        if self.variadic:
             raise HeaderError(f"{at}: nothing may follow the variadic tail")
+        fixed, tail_from, item_base, rest = m.groups()
         if fixed is not None:
-            if int(fixed) != fixed_so_far + 1:
-                raise HeaderError(f"{at}: expected KEYS[{fixed_so_far + 1}] here")
-            if _OPTIONAL.search(m.group(4) or ""):
-                optional += 1
-            elif optional:
-                raise HeaderError(f"{at}: a required key may not follow an optional one")
-            else:
-                required += 1
-            continue
-        start = int(tail_from) if tail_from is not None else int(item_base) + 1
-        if start != fixed_so_far + 1:
-            raise HeaderError(f"{at}: the tail must start at KEYS[{fixed_so_far + 1}]")
-        if optional:
+            self._fixed(at, int(fixed), rest or "")
+        else:
+            self._tail(at, int(tail_from) if tail_from is not None else int(item_base) + 1)
+
+    def _fixed(self, at: str, k: int, rest: str) -> None:
+        if k != self.required + self.optional + 1:
+            raise HeaderError(f"{at}: expected KEYS[{self.required + self.optional + 1}] here")
+        if _OPTIONAL.search(rest):
+            self.optional += 1
+        elif self.optional:
+            raise HeaderError(f"{at}: a required key may not follow an optional one")
+        else:
+            self.required += 1
+
+    def _tail(self, at: str, start: int) -> None:
+        if start != self.required + self.optional + 1:
+            raise HeaderError(
+                f"{at}: the tail must start at KEYS[{self.required + self.optional + 1}]"
+            )
+        if self.optional:
             raise HeaderError(f"{at}: a script has optional keys or a variadic tail, not both")
-        variadic = True
-    return KeyShape(required, optional, variadic)
+        self.variadic = True

@@ -1,5 +1,8 @@
 """The processes of one fault scenario: Redis, a gateway and runners, and the faults we inject.
 
+A runner with a fault inside it (a crash point, no heartbeat) is started through
+:mod:`tests.fault.faulty_runner`: the real ``streamfn runner`` code with an armed injector.
+
 Everything runs on loopback ports picked free, and every signal goes to a pid this harness
 started (never a process found by name).  A scenario that kills or restarts Redis gets a
 private redis-server (with ``appendonly`` as it asks); the others use the session's.
@@ -22,7 +25,7 @@ from redis.exceptions import RedisError
 
 from streamfn.connection import make_redis
 from streamfn.keys import GROUP, Keys
-from streamfn.launch import Child, PrivateRedis, spawn_runner
+from streamfn.launch import Child, PrivateRedis, python_module, spawn_runner
 from streamfn.registry import read_catalog
 from streamfn.settings import Settings
 from tests.fault.probe import Execution, read_executions, write_probe
@@ -56,8 +59,18 @@ class Stack:
     def executions(self) -> list[Execution]:
         return read_executions(self.probe_log)
 
-    def start_runner(self, **env: str) -> Child:
-        proc = spawn_runner(env_for(self.settings, **{**self.env, **env}), self.tmp, cwd=ROOT)
+    def start_runner(self, *, crash_at: str = "", no_heartbeat: bool = False, **env: str) -> Child:
+        """A runner with ``env`` on top of the stack's; ``crash_at`` (``<point>[:<k>]``) and
+        ``no_heartbeat`` arm the faults of :mod:`tests.fault.faulty_runner`."""
+        full_env = env_for(self.settings, **{**self.env, **env})
+        faults = [*(["--crash-at", crash_at] if crash_at else [])]
+        faults += ["--no-heartbeat"] if no_heartbeat else []
+        if faults:
+            argv = python_module("tests.fault.faulty_runner", *faults)
+            log = self.tmp / f"runner-{time.monotonic_ns()}.log"
+            proc = Child("runner", argv, full_env, cwd=ROOT).start(log=log)
+        else:
+            proc = spawn_runner(full_env, self.tmp, cwd=ROOT)
         self.runners.append(proc)
         return proc
 

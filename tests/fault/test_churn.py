@@ -24,12 +24,12 @@ import pytest
 
 from streamfn.keys import GROUP
 from streamfn.launch import Child
-from streamfn.runner.janitor import cleanup_bound
 from tests.fault.checker import all_succeeded, check, final_statuses
 from tests.fault.conftest import MakeStack
 from tests.fault.figures import record
 from tests.fault.harness import Stack, eventually
 from tests.fault.load import Load
+from tests.support.cleanup import cleanup_bound
 
 pytestmark = pytest.mark.fault
 

@@ -1,7 +1,8 @@
 """R9: a runner exits (``os._exit``) at a named point inside its loops, beside a healthy one.
 
-The test-only switch ``STREAMFN_TEST_CRASH_AT=<point>:<k>`` (:mod:`runner.faults`) ends the
-victim the k-th time it reaches the point:
+The victim is started by the fault tests' launcher with ``--crash-at <point>:<k>``
+(:mod:`tests.fault.faulty_runner`, the crash points of :mod:`runner.faults`), which ends it
+the k-th time it reaches the point:
 
 * ``after_claim``: the reclaimer claimed a dead runner's entries, none started yet;
 * ``after_read``: XREADGROUP delivered entries, none started yet;
@@ -26,8 +27,9 @@ import pytest
 from streamfn.client import Client
 from streamfn.keys import GROUP
 from streamfn.launch import Child
-from streamfn.runner import faults
-from streamfn.settings import TEST_ONLY_SWITCHES, Settings
+from streamfn.runner.faults import POINTS as CRASH_POINTS
+from streamfn.settings import Settings, SettingsError
+from tests.fault import faulty_runner
 from tests.fault.checker import all_succeeded, check, final_statuses
 from tests.fault.conftest import MakeStack
 from tests.fault.figures import record
@@ -105,14 +107,14 @@ async def _crash_after_claim(stack: Stack, client: Client) -> PointRun:
     """
     ids = await client.enqueue_many("probe", [{"sleep": SLEEP}] * JOBS)
     await stack.redis.xreadgroup(GROUP, "ghost", {stack.keys.stream("probe"): ">"}, count=JOBS)
-    victim = stack.start_runner(STREAMFN_TEST_CRASH_AT="after_claim:1", STREAMFN_CONCURRENCY=SLOTS)
+    victim = stack.start_runner(crash_at="after_claim:1", STREAMFN_CONCURRENCY=SLOTS)
     code = await _exited(victim)
     stack.start_runner(STREAMFN_CONCURRENCY=SLOTS)  # the healthy one stays for what follows
     return await _measure(stack, ids, victim, code)
 
 
 async def _crash_at(stack: Stack, client: Client, point: str, k: int) -> PointRun:
-    victim = stack.start_runner(STREAMFN_TEST_CRASH_AT=f"{point}:{k}", STREAMFN_CONCURRENCY=SLOTS)
+    victim = stack.start_runner(crash_at=f"{point}:{k}", STREAMFN_CONCURRENCY=SLOTS)
     await stack.runner_ready(victim)
     ids = await client.enqueue_many("probe", [{"sleep": SLEEP}] * JOBS)
     code = await _exited(victim)
@@ -132,7 +134,8 @@ async def test_r9_crash_points(make_stack: MakeStack) -> None:
         "R9",
         title=f"runner os._exits at a named point; {JOBS} invocations per point, a healthy "
         "runner beside it",
-        fault="STREAMFN_TEST_CRASH_AT=<point>:<k> (test-only), points " + ", ".join(POINTS),
+        fault="a runner started with --crash-at <point>:<k> (test launcher), points "
+        + ", ".join(POINTS),
         expectation="lost 0 at every point; duplicates only after execution started; "
         "nothing succeeded without a stored result",
         lost=sum(r.lost for r in results.values()),
@@ -142,7 +145,7 @@ async def test_r9_crash_points(make_stack: MakeStack) -> None:
         victim_started={p: r.victim_started for p, r in results.items()},
     )
     for point, r in results.items():
-        assert r.exit_code == faults.CRASH_EXIT, (point, r)
+        assert r.exit_code == faulty_runner.CRASH_EXIT, (point, r)
         assert r.lost == 0, (point, r)
         assert r.without_result == 0, (point, r)
         assert r.dup_outside_victim == 0, (point, r)
@@ -151,13 +154,25 @@ async def test_r9_crash_points(make_stack: MakeStack) -> None:
     assert results["after_execute"].duplicates >= 1, results["after_execute"]
 
 
-def test_switches_are_exempt_from_settings_and_parsed_strictly() -> None:
-    env = {faults.CRASH_AT: "after_read:3", faults.NO_HEARTBEAT_VAR: "1"}
-    assert set(env) <= TEST_ONLY_SWITCHES
-    Settings.from_env(env)  # not rejected as unknown STREAMFN_* names
-    assert faults.parse_crash_at("after_read:3") == ("after_read", 3)
-    assert faults.parse_crash_at("after_claim") == ("after_claim", 1)
-    assert faults.parse_crash_at("") is None
+def test_the_launcher_parses_faults_strictly_and_the_product_has_no_switch() -> None:
+    parse = faulty_runner.parse_crash_at
+    assert parse("after_read:3") == ("after_read", 3)
+    assert parse("after_claim") == ("after_claim", 1)
+    assert parse("") is None
     for bad in ("after_lunch", "after_read:0", "after_read:x"):
-        with pytest.raises(ValueError, match=faults.CRASH_AT):
-            faults.parse_crash_at(bad)
+        with pytest.raises(ValueError, match="--crash-at"):
+            parse(bad)
+    armed, rest = faulty_runner.faults_of(
+        ["--crash-at", "after_read:3", "--no-heartbeat", "--burst"]
+    )
+    assert (armed.armed, armed.crash_at, armed.renew_leases, rest) == (
+        True,
+        ("after_read", 3),
+        False,
+        ["--burst"],
+    )
+    assert set(POINTS) <= set(CRASH_POINTS)
+    # The old environment switches are gone: a STREAMFN_* name the product does not read.
+    for name in ("STREAMFN_TEST_CRASH_AT", "STREAMFN_TEST_NO_HEARTBEAT"):
+        with pytest.raises(SettingsError):
+            Settings.from_env({name: "1"})

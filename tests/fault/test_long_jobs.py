@@ -1,9 +1,9 @@
 """R4: jobs three times longer than the visibility timeout, with and without the heartbeat.
 
 Hard: (a) with the heartbeat on, no entry is ever reclaimed (every delivery count stays 1)
-and nothing runs twice.  (b) With the heartbeat switched off (``STREAMFN_TEST_NO_HEARTBEAT``,
-test-only) the same jobs are reclaimed while they run and some run twice: the detectors of (a)
-do see the failure they exist for.
+and nothing runs twice.  (b) With the heartbeat switched off (``--no-heartbeat`` of
+:mod:`tests.fault.faulty_runner`) the same jobs are reclaimed while they run and some run
+twice: the detectors of (a) do see the failure they exist for.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ JOBS = 20
 FINAL = {"succeeded", "failed", "dead", "cancelled"}
 
 
-async def _long_jobs(make_stack: MakeStack, **env: str) -> tuple[Stack, dict[str, Any]]:
-    """Runner A (``env``) holds every job; healthy runner B joins with as many free slots.
+async def _long_jobs(
+    make_stack: MakeStack, *, no_heartbeat: bool = False
+) -> tuple[Stack, dict[str, Any]]:
+    """Runner A (without a heartbeat if asked) holds every job; healthy runner B joins with
+    as many free slots.
 
     A's concurrency equals the number of jobs, so while they run A has no free slot and its
     reclaimer never sweeps: only B can take A's entries, and B would run them again.
@@ -34,7 +37,7 @@ async def _long_jobs(make_stack: MakeStack, **env: str) -> tuple[Stack, dict[str
     stack.probe()
     vt = stack.settings.visibility_timeout
     slots = str(JOBS)
-    holder = stack.start_runner(STREAMFN_CONCURRENCY=slots, **env)
+    holder = stack.start_runner(STREAMFN_CONCURRENCY=slots, no_heartbeat=no_heartbeat)
     await stack.runner_ready(holder)
     client = Client(stack.redis, stack.settings)
     ids = await client.enqueue_many("probe", [{"sleep": 3 * vt}] * JOBS)
@@ -88,11 +91,11 @@ async def test_r4_long_jobs_keep_their_lease(make_stack: MakeStack) -> None:
 
 
 async def test_r4_without_heartbeat_long_jobs_run_twice(make_stack: MakeStack) -> None:
-    _, figures = await _long_jobs(make_stack, STREAMFN_TEST_NO_HEARTBEAT="1")
+    _, figures = await _long_jobs(make_stack, no_heartbeat=True)
     record(
         "R4-no-heartbeat",
         title=f"{JOBS} jobs of 3 x VT held by one runner whose heartbeat is off, a second one idle",
-        fault="STREAMFN_TEST_NO_HEARTBEAT=1 (test-only): leases are never renewed",
+        fault="a runner started with --no-heartbeat (test launcher): leases are never renewed",
         expectation="reclaims > 0 and duplicates > 0: the detectors of R4 see the failure",
         **figures,
     )

@@ -1,9 +1,14 @@
-"""The error middleware: one JSON envelope for every error, 503 for Redis, 500 with no trace."""
+"""The gateway's errors: one JSON envelope for every error, 503 for Redis, 500 with no trace.
+
+Raised through the real app (``create_app``, so its one middleware), with two routes added
+for the tests: one raising each error, one echoing a body (the app's body limit set to 10).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from aiohttp import web
@@ -19,7 +24,9 @@ from redis.exceptions import (
 )
 
 from streamfn.errors import ErrorCode
-from streamfn.gateway.errors import ApiError, error_middleware, is_redis_unavailable
+from streamfn.gateway.app import create_app
+from streamfn.gateway.errors import ApiError, is_redis_unavailable
+from streamfn.settings import Settings
 from tests.gateway.conftest import Client
 
 RAISED: dict[str, BaseException] = {
@@ -43,8 +50,8 @@ async def raising(request: web.Request) -> web.Response:
 
 
 @pytest.fixture
-async def app_client() -> AsyncIterator[Client]:
-    app = web.Application(middlewares=[error_middleware], client_max_size=10)
+async def app_client(settings: Settings) -> AsyncIterator[Client]:
+    app = create_app(replace(settings, max_body=10))
     app.router.add_get("/raise/{what}", raising)
 
     async def echo(request: web.Request) -> web.Response:

@@ -115,24 +115,27 @@ async def test_stream_gauges_follow_the_catalog(client: Client, redis: Redis, ke
     await client.post("/invoke/echo")
     await client.app[CATALOG].refresh()
     samples = await scrape(client)
-    depth = {dict(k)["function"]: v for k, v in values(samples, "stream_depth").items()}
+    depth = {dict(k)["function"]: v for k, v in values(samples, "streamfn_stream_depth").items()}
     assert depth == {"echo": 3, "slow": 0}
-    age = {dict(k)["function"]: v for k, v in values(samples, "stream_oldest_age_seconds").items()}
+    age = {
+        dict(k)["function"]: v
+        for k, v in values(samples, "streamfn_stream_oldest_age_seconds").items()
+    }
     assert 55 < age["echo"] < 120
     assert age["slow"] == 0
 
     await withdraw(redis, keys, "r1")
     await client.app[CATALOG].refresh()
     samples = await scrape(client)
-    assert values(samples, "stream_depth") == {}
-    assert values(samples, "stream_oldest_age_seconds") == {}
+    assert values(samples, "streamfn_stream_depth") == {}
+    assert values(samples, "streamfn_stream_oldest_age_seconds") == {}
 
 
 async def test_stream_gauges_refresh_in_the_background(client: Client) -> None:
     await client.post("/invoke/slow")
 
     async def seen() -> bool:
-        depth = values(await scrape(client), "stream_depth")
+        depth = values(await scrape(client), "streamfn_stream_depth")
         return depth.get(frozenset({("function", "slow")})) == 1
 
-    await wait_until(seen, 3, what="the refresher to update stream_depth")
+    await wait_until(seen, 3, what="the refresher to update streamfn_stream_depth")

@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 
 from streamfn.keys import Keys
 from streamfn.launch import free_port
-from streamfn.schedules import Scheduler
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.schedule_loop import ScheduleLoop
 from streamfn.settings import Settings
 from tests.gateway.conftest import Client, serving
 from tests.gateway.test_invoke import error_of
@@ -123,7 +124,7 @@ async def test_shows_last_fire_next_fire_and_fire_count(
     client: Client, redis: Redis, keys: Keys
 ) -> None:
     await created(client, {**TICK, "id": "shown"})
-    scheduler = Scheduler(redis, keys, lambda: ["echo"])
+    scheduler = ScheduleLoop(redis, keys, lambda: ["echo"], RedisClock(redis))
     await scheduler.start()
     try:
 

@@ -14,11 +14,12 @@ from streamfn.keys import GROUP, Keys
 from streamfn.rdb import RDB
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.groups import ensure_groups
-from streamfn.runner.janitor import CAP, JITTER, Janitor, cleanup_bound, sweep_interval
+from streamfn.runner.janitor import CAP, JITTER, Janitor, sweep_interval
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 from tests.lua.test_reap_consumers import consumers, idle_past
 from tests.runner.conftest import StartRunner, wait_final, wait_for, write_function
+from tests.support.cleanup import cleanup_bound
 
 NOOP = """
 async def handle(payload, ctx):

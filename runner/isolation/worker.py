@@ -1,6 +1,6 @@
-"""Isolated execution: a small pool of worker processes per function, which the runner can kill.
+"""One worker process of an isolated function, seen from the runner: start, call, kill.
 
-A worker (:mod:`runner.child`) imports the handler once and then runs calls one at a time, so
+A worker (:mod:`.child`) imports the handler once and then runs calls one at a time, so
 an invocation costs one socket round trip, not a process start.  When a call times out or is
 cancelled, its worker gets SIGKILL (its CPU and memory are freed at once) and a fresh worker
 is started in the background to keep the pool warm.  A worker that dies mid-call (``os._exit``,
@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from streamfn.runner.outcomes import worker_crashed
-from streamfn.runner.wire import FrameError, frame, length_of
+from streamfn.runner.failures import worker_crashed
+from streamfn.runner.isolation.wire import FrameError, frame, length_of
 
 log = logging.getLogger("streamfn.runner.isolation")
 
@@ -109,7 +109,7 @@ class Worker:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "streamfn.runner.child",
+                "streamfn.runner.isolation.child",
                 orjson.dumps(spec).decode(),
                 pass_fds=(theirs.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""The scheduler loop: real time with three copies, misfire policies after an outage."""
+"""The schedule loop: real time with three copies, misfire policies after an outage."""
 
 from __future__ import annotations
 
@@ -9,14 +9,26 @@ from redis.asyncio import Redis
 
 from streamfn.connection import make_redis
 from streamfn.keys import Keys
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.schedule_loop import ScheduleLoop
 from streamfn.schedules.definition import parse_definition
-from streamfn.schedules.scheduler import Fired, Scheduler
+from streamfn.schedules.due import Fired
 from streamfn.schedules.store import ScheduleStore
 from streamfn.settings import Settings
 from tests.schedules.helpers import hash_of, redis_ms
 from tests.support.procs import wait_until
 
 FN = "echo"
+
+
+@pytest.fixture
+def store(redis: Redis, keys: Keys) -> ScheduleStore:
+    return ScheduleStore(redis, keys)
+
+
+def schedule_loop(redis: Redis, keys: Keys, functions: Any, **kwargs: Any) -> ScheduleLoop:
+    """A schedule loop with a clock of its own, not measured: its first read is unbounded."""
+    return ScheduleLoop(redis, keys, functions, RedisClock(redis), **kwargs)
 
 
 async def fires_of(redis: Redis, keys: Keys, sid: str) -> list[dict[str, str]]:
@@ -40,7 +52,7 @@ async def test_three_schedulers_fire_every_second_once_and_never_early(
 ) -> None:
     clients = [make_redis(settings) for _ in range(3)]
     seen: list[Fired] = []
-    loops = [Scheduler(c, keys, lambda: [FN], on_fire=seen.append) for c in clients]
+    loops = [schedule_loop(c, keys, lambda: [FN], on_fire=seen.append) for c in clients]
     made, _ = await store.put(
         parse_definition({"function": FN, "cron": "* * * * * *"}, schedule_id="tick")
     )
@@ -48,6 +60,7 @@ async def test_three_schedulers_fire_every_second_once_and_never_early(
     first = made.next_fire_ms
     try:
         for loop in loops:
+            await loop.clock.measure()  # as in a runner, whose clock starts first
             await loop.start()
         await redis_time_reaches(
             redis, first + 4000 + 300, timeout=10
@@ -84,7 +97,7 @@ async def test_after_a_30_s_outage_the_policy_decides(
     gap_start = (now // 1000 - 30) * 1000  # as if every scheduler had been down for 30 s
     await redis.zadd(keys.schedules(FN), {"p": gap_start})
     await redis.hset(keys.schedule(FN, "p"), "next_fire", gap_start)
-    scheduler = Scheduler(redis, keys, lambda: [FN])
+    scheduler = schedule_loop(redis, keys, lambda: [FN])
     await scheduler.tick()
 
     fires = await fires_of(redis, keys, "p")
@@ -106,20 +119,24 @@ async def test_paused_and_future_schedules_do_not_fire(
     await store.put(parse_definition({"function": FN, "cron": "* * * * * *"}, schedule_id="a"))
     await store.pause("a")
     await store.put(parse_definition({"function": FN, "cron": "@yearly"}, schedule_id="b"))
-    scheduler = Scheduler(redis, keys, lambda: [FN], max_sleep=0.05)
+    scheduler = schedule_loop(redis, keys, lambda: [FN], max_sleep=0.05)
     assert await scheduler.tick() == 0.05
     assert await redis.exists(keys.stream(FN)) == 0
-    assert await Scheduler(redis, keys, lambda: []).tick() == 0.05
+    assert await schedule_loop(redis, keys, lambda: []).tick() == 0.05
 
 
+@pytest.mark.parametrize("measured", [False, True])
 async def test_the_sleep_ends_at_the_next_due_schedule(
-    store: ScheduleStore, redis: Redis, keys: Keys
+    store: ScheduleStore, redis: Redis, keys: Keys, measured: bool
 ) -> None:
     await store.put(parse_definition({"function": FN, "cron": "@yearly"}, schedule_id="y"))
     soon = await redis_ms(redis) + 20
     await redis.zadd(keys.schedules(FN), {"y": soon})
     await redis.hset(keys.schedule(FN, "y"), "next_fire", soon)
-    delay = await Scheduler(redis, keys, lambda: [FN], max_sleep=1.0).tick()
+    loop = schedule_loop(redis, keys, lambda: [FN], max_sleep=1.0)
+    if measured:  # the horizon and the sleep by the clock's estimate, not the TIME reply
+        await loop.clock.measure()
+    delay = await loop.tick()
     assert 0 <= delay <= 0.03
 
 
@@ -127,7 +144,7 @@ async def test_a_stray_zset_entry_is_dropped(
     store: ScheduleStore, redis: Redis, keys: Keys
 ) -> None:
     await redis.zadd(keys.schedules(FN), {"ghost": 1000})
-    await Scheduler(redis, keys, lambda: [FN]).tick()
+    await schedule_loop(redis, keys, lambda: [FN]).tick()
     assert await redis.zscore(keys.schedules(FN), "ghost") is None
 
 
@@ -141,7 +158,7 @@ async def test_an_edit_is_seen_by_a_scheduler_that_cached_the_old_definition(
 ) -> None:
     body: dict[str, Any] = {"function": FN, "cron": "* * * * * *", "payload": "old"}
     await store.put(parse_definition(body, schedule_id="e"))
-    scheduler = Scheduler(redis, keys, lambda: [FN])
+    scheduler = schedule_loop(redis, keys, lambda: [FN])
     second = (await redis_ms(redis)) // 1000 * 1000
     await make_due(redis, keys, "e", second - 3000)
     await scheduler.tick()  # caches the definition
@@ -161,7 +178,7 @@ async def test_limit_finishes_a_schedule(store: ScheduleStore, redis: Redis, key
     body = {"function": FN, "cron": "* * * * * *", "misfire": "catch_up", "limit": 2}
     await store.put(parse_definition(body, schedule_id="l"))
     await make_due(redis, keys, "l", (await redis_ms(redis)) // 1000 * 1000 - 10_000)
-    await Scheduler(redis, keys, lambda: [FN]).tick()
+    await schedule_loop(redis, keys, lambda: [FN]).tick()
     assert len(await fires_of(redis, keys, "l")) == 2
     state = await store.get("l")
     assert state is not None and (state.state, state.fire_count) == ("finished", 2)
@@ -175,7 +192,7 @@ async def test_an_unreadable_schedule_does_not_stop_the_others(
         await store.put(parse_definition(body, schedule_id=sid))
         await make_due(redis, keys, sid, (await redis_ms(redis)) // 1000 * 1000)
     await redis.hset(keys.schedule(FN, "bad"), "kind", "every")  # "* * * * * *" is no interval
-    scheduler = Scheduler(redis, keys, lambda: [FN])
+    scheduler = schedule_loop(redis, keys, lambda: [FN])
     await scheduler.tick()
     await scheduler.tick()
     assert len(await fires_of(redis, keys, "good")) == 1

@@ -1,7 +1,7 @@
 """The three ways a handler is called, each under its function's timeout.
 
 * isolated (``ISOLATE``, and plain ``def`` handlers under ``STREAMFN_ISOLATE_SYNC``): in the
-  function's pool of worker processes (:mod:`runner.pools`); a timeout or a cancel kills the
+  function's pool of worker processes (:mod:`.pools`); a timeout or a cancel kills the
   worker, so the work really stops;
 * ``async def``: awaited in the job's own task, which the executor cancels at the deadline
   (:mod:`runner.deadlines`) or on a cancel request;
@@ -17,13 +17,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from streamfn.context import Context
-from streamfn.runner.isolation import Target
+from streamfn.runner.isolation.pools import HandlerTimeout, Pools
+from streamfn.runner.isolation.worker import Target
 from streamfn.runner.loader import LoadedFunction
-from streamfn.runner.pools import HandlerTimedOut, Pools
-
-
-class HandlerTimeout(Exception):
-    """Our timeout fired (as opposed to a TimeoutError the handler raised itself)."""
 
 
 class HandlerFailed(Exception):
@@ -68,10 +64,7 @@ class Calls:
     async def _isolated(self, fn: LoadedFunction, raw: bytes, ctx: Context) -> bytes:
         pool = self.pools.get(fn.name, fn.module_name, self._target(fn))
         header = {"id": ctx.invocation_id, "attempt": ctx.attempt, "deadline": ctx.deadline}
-        try:
-            reply = await pool.run(header, raw, fn.policy.timeout)
-        except HandlerTimedOut:
-            raise HandlerTimeout from None
+        reply = await pool.run(header, raw, fn.policy.timeout)
         if not reply.ok:
             raise HandlerFailed(reply.error or {"type": "Error", "message": ""}, reply.mode)
         return reply.result

@@ -6,8 +6,8 @@ import time
 
 from redis.asyncio import Redis
 
-from streamfn.gateway.stream_stats import StreamStat, read_stream_stats
 from streamfn.keys import Keys
+from streamfn.stream_stats import StreamStat, read_stream_stats
 
 
 async def test_depth_and_age(redis: Redis, keys: Keys) -> None:

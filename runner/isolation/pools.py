@@ -14,13 +14,21 @@ import contextlib
 import logging
 from typing import Any
 
-from streamfn.runner.isolation import Reply, Target, Worker, WorkerCrashed, WorkerStartFailed
+from streamfn.runner.isolation.worker import (
+    Reply,
+    Target,
+    Worker,
+    WorkerCrashed,
+    WorkerStartFailed,
+)
 
 log = logging.getLogger("streamfn.runner.isolation")
 
 
-class HandlerTimedOut(Exception):
-    """The call outlived its timeout; its worker was killed."""
+class HandlerTimeout(Exception):
+    """Our timeout fired (as opposed to a TimeoutError the handler raised itself).
+
+    For an isolated handler its worker was killed; a thread is left to finish on its own."""
 
 
 class Pool:
@@ -97,7 +105,7 @@ class Pool:
             self._replace()
 
     async def run(self, header: dict[str, Any], payload: bytes, timeout: float) -> Reply:
-        """One call within ``timeout`` s; raises HandlerTimedOut or WorkerCrashed."""
+        """One call within ``timeout`` s; raises HandlerTimeout or WorkerCrashed."""
         worker = await self._acquire()
         keep = False
         try:
@@ -106,7 +114,7 @@ class Pool:
             keep = not reply.exiting
             return reply
         except TimeoutError:
-            raise HandlerTimedOut from None
+            raise HandlerTimeout from None
         except WorkerCrashed:
             raise
         finally:

@@ -1,8 +1,8 @@
 """How a failed attempt is described: the error dict stored on the invocation and dead letter.
 
-Shared by the executor (in-process handlers) and the isolated worker (:mod:`runner.child`),
-so a handler's exception reads the same wherever it ran.  Kept free of asyncio and Redis
-imports: a worker process imports it on start.
+Shared by the executor (in-process handlers) and the isolated worker
+(:mod:`runner.isolation.child`), so a handler's exception reads the same wherever it ran.
+Kept free of asyncio and Redis imports: a worker process imports it on start.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The worker process of an isolated function: import the handler once, then run calls.
 
-Started by :mod:`runner.isolation` as ``python -m runner.child <spec JSON>``.  It limits its
-own address space (``MEMORY_MB``) before importing the handler, dies with the runner
-(``PR_SET_PDEATHSIG``), and answers each call with a result or an error over the socket it
-inherited.  Everything a handler raises, ``SystemExit`` and ``KeyboardInterrupt`` included,
-is reported as a failed attempt; after one of those (or a ``MemoryError``) the worker exits
-and the runner starts a fresh one, since the interpreter's state can no longer be trusted.
+Started by :mod:`.worker` as ``python -m streamfn.runner.isolation.child <spec JSON>``.  It
+limits its own address space (``MEMORY_MB``) before importing the handler, dies with the
+runner (``PR_SET_PDEATHSIG``), and answers each call with a result or an error over the
+socket it inherited.  Everything a handler raises, ``SystemExit`` and ``KeyboardInterrupt``
+included, is reported as a failed attempt; after one of those (or a ``MemoryError``) the
+worker exits and the runner starts a fresh one, since the interpreter's state can no longer
+be trusted.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from typing import Any
 import orjson
 
 from streamfn.context import Context, PermanentError
-from streamfn.runner.outcomes import MESSAGE_CHARS, clip, error_of, result_too_large, unserialisable
-from streamfn.runner.wire import frame, read_frame
+from streamfn.runner.failures import MESSAGE_CHARS, clip, error_of, result_too_large, unserialisable
+from streamfn.runner.isolation.wire import frame, read_frame
 
 _PR_SET_PDEATHSIG = 1
 MiB = 1024 * 1024

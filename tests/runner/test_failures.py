@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streamfn.runner.outcomes import (
+from streamfn.runner.failures import (
     MESSAGE_CHARS,
     TRACEBACK_CHARS,
     bounded,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bench.errors import BenchError
+from bench.failure import BenchError
 from bench.observe import drop_namespace
 from bench.progress import Progress
 from bench.raw_http import HttpRun, post_many

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from bench.errors import BenchError
+from bench.failure import BenchError
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
 

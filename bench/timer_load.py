@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
-from bench.errors import BenchError
+from bench.failure import BenchError
 from bench.progress import Progress
 from streamfn.keys import Keys
 from streamfn.names import new_invocation_id

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench.errors import BenchError
+from bench.failure import BenchError
 
 MISSING = (
     "wrk is not installed: its phase was skipped "

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from streamfn.errors import ErrorCode
-from streamfn.gateway.errors import ApiError
+from streamfn.gateway.envelope import ApiError
 from streamfn.keys import Keys
 from streamfn.loop import Periodic
 from streamfn.registry import Catalog, read_catalog

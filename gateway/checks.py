@@ -23,7 +23,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from msgspec import Meta, UnsetType
 
 from streamfn.errors import ErrorCode
-from streamfn.gateway.errors import ApiError, show
+from streamfn.gateway.envelope import ApiError, show
 from streamfn.settings import Settings
 
 Check = Callable[[str, Settings | None], Any]

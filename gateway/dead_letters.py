@@ -6,7 +6,7 @@ from aiohttp import web
 
 from streamfn.errors import ErrorCode
 from streamfn.gateway import params
-from streamfn.gateway.errors import ApiError
+from streamfn.gateway.envelope import ApiError
 from streamfn.gateway.invocations import not_found
 from streamfn.gateway.models import DeadLettersQuery, InvocationPath, NoQuery, Requeued
 from streamfn.gateway.responses import json_response, location_headers, model_response

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from streamfn.errors import ErrorCode
 from streamfn.gateway import params
-from streamfn.gateway.errors import ApiError
+from streamfn.gateway.envelope import ApiError
 from streamfn.gateway.models import Cancelled, Cancelling, InvocationPath, NoQuery, WaitQuery
 from streamfn.gateway.responses import json_response, model_response
 from streamfn.gateway.state import CLIENT, SETTINGS

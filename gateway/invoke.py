@@ -14,13 +14,13 @@ from aiohttp import web
 
 from streamfn.errors import BacklogFull, ErrorCode
 from streamfn.gateway import params
-from streamfn.gateway.errors import ApiError, payload_too_large
+from streamfn.gateway.envelope import ApiError, payload_too_large
 from streamfn.gateway.models import InvokeHeaders, InvokePath, InvokeQuery
 from streamfn.gateway.responses import accepted, json_response, location_headers
 from streamfn.gateway.state import CATALOG, CLIENT, METRICS, SETTINGS, STOPPING
-from streamfn.invocations import Invocation
 from streamfn.names import new_invocation_id
 from streamfn.rdb import Enqueued
+from streamfn.record import Invocation
 
 
 async def invoke(request: web.Request) -> web.Response:
@@ -91,7 +91,7 @@ async def _submit(
             notify=invocation_id is not None,
             invocation_id=invocation_id,
         )
-    except BacklogFull:  # 429 with Retry-After (gateway/errors.py); nothing was written
+    except BacklogFull:  # 429 with Retry-After (gateway/envelope.py); nothing was written
         metrics.invocation(fn, "backlog_full")
         raise
     except Exception:

@@ -2,7 +2,7 @@
 
 One layer rather than an error middleware inside a metrics middleware: it runs on every
 request, and each aiohttp middleware layer costs a coroutine and a wrapper call.  The order is
-what the two layers had: the error is mapped first (:func:`gateway.errors.response_for`), so
+what the two layers had: the error is mapped first (:func:`gateway.envelope.response_for`), so
 the request counter sees the status the client got; a client that went away counts as 499.
 """
 
@@ -13,7 +13,7 @@ import asyncio
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from streamfn.gateway.errors import response_for
+from streamfn.gateway.envelope import response_for
 from streamfn.gateway.metrics import Metrics
 
 CLIENT_CLOSED = 499  # nginx's code for "the client closed the connection first"

@@ -24,7 +24,7 @@ from streamfn.gateway.scalars import (
     InvocationId,
     Wait,
 )
-from streamfn.invocations import STATUSES
+from streamfn.record import STATUSES
 
 Ms = Annotated[int, Meta(description="epoch milliseconds, Redis clock")]
 Status = Annotated[str, Meta(extra_json_schema={"enum": [*STATUSES, "expired"]})]

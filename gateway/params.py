@@ -18,7 +18,7 @@ from msgspec import Struct, structs
 from multidict import CIMultiDictProxy
 
 from streamfn.gateway.checks import Check, checker, declared, invalid
-from streamfn.gateway.errors import show
+from streamfn.gateway.envelope import show
 from streamfn.settings import Settings
 
 S = TypeVar("S", bound=Struct)

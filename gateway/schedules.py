@@ -16,7 +16,7 @@ from aiohttp import web
 from streamfn.errors import ErrorCode
 from streamfn.gateway import params
 from streamfn.gateway.checks import checker
-from streamfn.gateway.errors import ApiError, payload_too_large
+from streamfn.gateway.envelope import ApiError, payload_too_large
 from streamfn.gateway.models import NoQuery
 from streamfn.gateway.responses import json_response, model_response
 from streamfn.gateway.scalars import FunctionName

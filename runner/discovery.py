@@ -16,7 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from streamfn.loop import Periodic
-from streamfn.runner.loader import LoadedFunction, LoadError, check_file_name, load_function, unload
+from streamfn.runner.handler_import import (
+    LoadedFunction,
+    LoadError,
+    check_file_name,
+    load_function,
+    unload,
+)
 from streamfn.settings import Settings
 
 log = logging.getLogger("streamfn.runner.discovery")

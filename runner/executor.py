@@ -32,11 +32,11 @@ from streamfn.runner.failures import (
     unserialisable,
 )
 from streamfn.runner.faults import NO_FAULTS, Faults
+from streamfn.runner.handler_import import LoadedFunction
 from streamfn.runner.isolation.calls import Calls, HandlerFailed
 from streamfn.runner.isolation.pools import HandlerTimeout
 from streamfn.runner.isolation.worker import WorkerCrashed, WorkerStartFailed
 from streamfn.runner.jobs import DONE, RELEASED, RUNNING, Job, Leases
-from streamfn.runner.loader import LoadedFunction
 from streamfn.runner.metrics import Metrics
 
 log = logging.getLogger("streamfn.runner.executor")

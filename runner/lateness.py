@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from streamfn.runner.clock import RedisClock
 from streamfn.runner.executor import Executor
+from streamfn.runner.handler_import import LoadedFunction
 from streamfn.runner.jobs import Job
-from streamfn.runner.loader import LoadedFunction
 from streamfn.runner.metrics import Metrics
 
 

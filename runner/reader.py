@@ -27,7 +27,7 @@ from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
 from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.groups import ensure_groups
-from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.handler_import import LoadedFunction
 from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner.reader")

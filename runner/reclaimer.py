@@ -18,9 +18,9 @@ from streamfn.runner.completer import Completer
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
 from streamfn.runner.faults import NO_FAULTS, Faults
+from streamfn.runner.handler_import import LoadedFunction
 from streamfn.runner.jobs import DONE, Job, Leases
 from streamfn.runner.last_chance import LastChances
-from streamfn.runner.loader import LoadedFunction
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 

@@ -35,7 +35,7 @@ from streamfn.schedules.due import (
     sleep_after,
 )
 from streamfn.schedules.firing import GRACE_MS
-from streamfn.schedules.rdb import FireCall, FireResult, ScheduleRDB
+from streamfn.schedules.ops import FireCall, FireResult, ScheduleRDB
 from streamfn.scripts import Reply
 
 log = logging.getLogger("streamfn.runner.schedule_loop")

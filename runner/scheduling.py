@@ -31,7 +31,7 @@ from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.runner.clock import RedisClock
 from streamfn.runner.discovery import Discovery
-from streamfn.runner.loader import LoadedFunction
+from streamfn.runner.handler_import import LoadedFunction
 from streamfn.runner.schedule_loop import ScheduleLoop
 from streamfn.schedules import (
     ScheduleError,

@@ -14,10 +14,10 @@ from redis.asyncio import Redis
 
 from streamfn import codec
 from streamfn.errors import BacklogFull
-from streamfn.invocations import Invocation, load_invocation
 from streamfn.keys import Keys
 from streamfn.names import is_function_name, new_invocation_id
 from streamfn.rdb import RDB, Enqueued
+from streamfn.record import Invocation, load_invocation
 from streamfn.scripts import Reply, run_batch
 from streamfn.scripts.invocation_calls import enqueue
 from streamfn.settings import Settings

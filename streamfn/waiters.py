@@ -17,11 +17,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from streamfn.invocations import FINAL
 from streamfn.keys import Keys
 from streamfn.loop import Periodic
 from streamfn.names import function_of
 from streamfn.rdb import RDB
+from streamfn.record import FINAL
 from streamfn.subscriber import Subscriber
 
 log = logging.getLogger("streamfn.waiters")

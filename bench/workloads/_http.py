@@ -16,7 +16,7 @@ import time
 
 from bench import wrk
 from bench.cpu import cpu_seconds
-from bench.errors import BenchError
+from bench.failure import BenchError
 from bench.handlers import NOOP
 from bench.harness import Harness, Namespace
 from bench.observe import Records, read_records, wait_drained

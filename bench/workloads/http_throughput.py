@@ -35,7 +35,7 @@ research), is checked on the median ``wrk_accepted_per_s``; without wrk, on ``ac
 from __future__ import annotations
 
 from bench import wrk
-from bench.errors import BenchError
+from bench.failure import BenchError
 from bench.harness import Harness
 from bench.result import Check, Figures, WorkloadResult
 from bench.stats import downsample

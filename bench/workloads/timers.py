@@ -28,7 +28,7 @@ import random
 import time
 from typing import Any
 
-from bench.errors import BenchError
+from bench.failure import BenchError
 from bench.handlers import NOOP
 from bench.harness import Harness, Namespace
 from bench.observe import read_records, wait_drained

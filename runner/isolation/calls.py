@@ -17,9 +17,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from streamfn.context import Context
+from streamfn.runner.handler_import import LoadedFunction
 from streamfn.runner.isolation.pools import HandlerTimeout, Pools
 from streamfn.runner.isolation.worker import Target
-from streamfn.runner.loader import LoadedFunction
 
 
 class HandlerFailed(Exception):

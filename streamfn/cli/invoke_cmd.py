@@ -23,9 +23,9 @@ from streamfn.cli.edge import UsageError
 from streamfn.client import Client
 from streamfn.connection import make_redis, redact
 from streamfn.errors import BacklogFull
-from streamfn.invocations import Invocation
 from streamfn.names import is_function_name
 from streamfn.rdb import Enqueued
+from streamfn.record import Invocation
 from streamfn.scripts import Reply
 from streamfn.settings import Settings
 

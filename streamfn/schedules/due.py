@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from streamfn.schedules.definition import Misfire
 from streamfn.schedules.firing import plan
-from streamfn.schedules.rdb import FireCall
+from streamfn.schedules.ops import FireCall
 from streamfn.schedules.schedule import misfire_from_hash, spec_from_hash
 from streamfn.schedules.spec import Spec
 

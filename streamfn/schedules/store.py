@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from streamfn.keys import Keys
 from streamfn.schedules.definition import ScheduleDef
-from streamfn.schedules.rdb import ScheduleRDB
+from streamfn.schedules.ops import ScheduleRDB
 from streamfn.schedules.schedule import Schedule, schedule_from_hash, spec_from_hash
 from streamfn.schedules.spec import next_fire
 from streamfn.scripts import Reply

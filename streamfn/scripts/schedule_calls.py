@@ -1,7 +1,7 @@
 """Encoders of the schedule scripts: schedule_upsert, _delete, _pause, _resume and _fire.
 
 Each builds one script's KEYS and ARGV, in its header's order; every key is in the
-function's hash tag.  :class:`streamfn.schedules.rdb.ScheduleRDB` sends them.
+function's hash tag.  :class:`streamfn.schedules.ops.ScheduleRDB` sends them.
 """
 
 from __future__ import annotations

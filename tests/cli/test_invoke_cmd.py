@@ -16,7 +16,7 @@ from streamfn.keys import GROUP, Keys
 from streamfn.launch import free_port
 from streamfn.rdb import RDB, Completion
 from streamfn.settings import Settings
-from tests.support.cli import child_env, run_streamfn
+from tests.support.run_cli import child_env, run_streamfn
 
 
 @pytest.fixture

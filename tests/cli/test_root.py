@@ -6,7 +6,7 @@ import pytest
 
 from streamfn.cli import main
 from streamfn.settings import Settings
-from tests.support.cli import child_env, run_streamfn
+from tests.support.run_cli import child_env, run_streamfn
 
 SUBCOMMANDS = ("dev", "gateway", "runner", "invoke", "settings")
 

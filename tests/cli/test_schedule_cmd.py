@@ -16,7 +16,7 @@ from streamfn.registry import RunnerReport, publish
 from streamfn.schedules import ScheduleStore
 from streamfn.schedules.definition import MISFIRE_POLICIES
 from streamfn.settings import Settings
-from tests.support.cli import child_env, run_streamfn
+from tests.support.run_cli import child_env, run_streamfn
 
 Capture = pytest.CaptureFixture[str]
 

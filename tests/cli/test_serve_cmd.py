@@ -17,8 +17,8 @@ import pytest
 from streamfn.cli import main
 from streamfn.launch import free_port
 from streamfn.settings import Settings
-from tests.support.cli import child_env, run_streamfn
 from tests.support.procs import ROOT, env_for, start_gateway
+from tests.support.run_cli import child_env, run_streamfn
 
 # --- flags and settings ---------------------------------------------------------------------
 

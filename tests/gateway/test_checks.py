@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from msgspec import Meta
 
 from streamfn.gateway.checks import Check, checker, declared
-from streamfn.gateway.errors import ApiError
+from streamfn.gateway.envelope import ApiError
 from streamfn.gateway.scalars import (
     Count,
     Delay,

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from yarl import URL
 
-from streamfn.gateway.errors import ApiError
+from streamfn.gateway.envelope import ApiError
 from streamfn.keys import Keys
 from streamfn.settings import Settings
 from tests.gateway.conftest import Client, raw_request, serving

@@ -10,7 +10,7 @@ import pytest
 from streamfn.errors import ErrorCode
 from streamfn.gateway import params
 from streamfn.gateway.checks import checker
-from streamfn.gateway.errors import ApiError
+from streamfn.gateway.envelope import ApiError
 from streamfn.gateway.models import DeadLettersQuery, InvokeQuery, WaitQuery
 from streamfn.gateway.scalars import FunctionName, InvocationId
 from streamfn.settings import DEFAULTS

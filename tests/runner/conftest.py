@@ -21,7 +21,7 @@ import pytest
 from redis.asyncio import Redis
 
 from streamfn.client import Client
-from streamfn.invocations import Invocation
+from streamfn.record import Invocation
 from streamfn.runner.supervisor import Runner
 from streamfn.settings import Settings
 

@@ -12,7 +12,7 @@ from redis.crc import key_slot
 
 from streamfn.keys import Keys
 from streamfn.schedules.definition import fire_invocation_id, parse_definition
-from streamfn.schedules.rdb import MAX_SCHEDULES_PER_CALL, FireCall, FireResult, ScheduleRDB
+from streamfn.schedules.ops import MAX_SCHEDULES_PER_CALL, FireCall, FireResult, ScheduleRDB
 from streamfn.schedules.store import ScheduleStore
 from streamfn.scripts import schedule_calls
 from tests.schedules.helpers import hash_of, redis_ms

@@ -25,7 +25,7 @@ from redis.exceptions import (
 
 from streamfn.errors import ErrorCode
 from streamfn.gateway.app import create_app
-from streamfn.gateway.errors import ApiError, is_redis_unavailable
+from streamfn.gateway.envelope import ApiError, is_redis_unavailable
 from streamfn.settings import Settings
 from tests.gateway.conftest import Client
 

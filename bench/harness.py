@@ -16,15 +16,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from redis.asyncio import Redis
-
 from bench.failure import BenchError
 from bench.observe import drop_namespace
 from bench.progress import Progress
 from bench.raw_http import HttpRun, post_many
 from bench.result import Figures
 from streamfn.client import Client
-from streamfn.connection import make_redis
+from streamfn.connection import AnyRedis, make_redis
 from streamfn.keys import Keys
 from streamfn.launch import Child, Stack
 from streamfn.registry import read_catalog
@@ -153,7 +151,7 @@ class BenchStack(Stack):
     same report the gateway reads), so no measured invocation waits for a process to import.
     """
 
-    def __init__(self, env: dict[str, str], log_dir: Path, redis: Redis, keys: Keys) -> None:
+    def __init__(self, env: dict[str, str], log_dir: Path, redis: AnyRedis, keys: Keys) -> None:
         super().__init__(env, log_dir)
         self.redis = redis
         self.keys = keys
@@ -190,6 +188,6 @@ class Namespace:
 
     name: str
     settings: Settings
-    redis: Redis
+    redis: AnyRedis
     stack: BenchStack
     client: Client

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
+from streamfn.connection import AnyRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() or None
 
 
-async def describe(redis: Redis) -> dict[str, Any]:
+async def describe(redis: AnyRedis) -> dict[str, Any]:
     """The machine record stored with every result."""
     info: dict[str, Any] = await redis.info("server")
     status = _git("status", "--porcelain", "--untracked-files=no")

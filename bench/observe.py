@@ -14,15 +14,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from bench.failure import BenchError
+from streamfn.connection import AnyRedis
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
 
 
-async def backlog(redis: Redis, keys: Keys, function: str) -> tuple[int, int]:
+async def backlog(redis: AnyRedis, keys: Keys, function: str) -> tuple[int, int]:
     """(entries in the stream, entries delivered but not yet acknowledged)."""
     async with redis.pipeline(transaction=False) as pipe:
         pipe.xlen(keys.stream(function))
@@ -38,7 +38,7 @@ async def backlog(redis: Redis, keys: Keys, function: str) -> tuple[int, int]:
 
 
 async def wait_drained(
-    redis: Redis, keys: Keys, function: str, timeout: float, interval: float = 0.002
+    redis: AnyRedis, keys: Keys, function: str, timeout: float, interval: float = 0.002
 ) -> float:
     """Block until ``function``'s stream is empty; returns ``time.perf_counter()`` at that."""
     deadline = time.monotonic() + timeout
@@ -69,7 +69,7 @@ class Records:
 
 
 async def read_records(
-    redis: Redis, keys: Keys, ids: Sequence[str], due_ms: Sequence[int] | None = None
+    redis: AnyRedis, keys: Keys, ids: Sequence[str], due_ms: Sequence[int] | None = None
 ) -> Records:
     """HMGET each record's status and timestamps, 1,000 per pipelined round trip."""
     out = Records()
@@ -95,7 +95,7 @@ async def read_records(
     return out
 
 
-async def drop_namespace(redis: Redis, namespace: str) -> int:
+async def drop_namespace(redis: AnyRedis, namespace: str) -> int:
     """UNLINK every key of ``namespace`` (never FLUSHDB: the Redis may be someone else's)."""
     dropped = 0
     for pattern in (f"{{{namespace}:*", f"{namespace}:*"):

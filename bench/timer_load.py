@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redis.asyncio import Redis
-
 from bench.failure import BenchError
 from bench.progress import Progress
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.names import new_invocation_id
 from streamfn.scripts import SCRIPTS, run_batch
@@ -22,13 +21,13 @@ from streamfn.scripts.invocation_calls import enqueue
 BATCH = 1000
 
 
-async def redis_now_ms(redis: Redis) -> int:
+async def redis_now_ms(redis: AnyRedis) -> int:
     sec, usec = await redis.time()
     return int(sec) * 1000 + int(usec) // 1000
 
 
 async def schedule(
-    redis: Redis,
+    redis: AnyRedis,
     keys: Keys,
     function: str,
     due_ms: Sequence[int],

@@ -70,7 +70,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     """Owns the Redis pool, the client (and its waiter hub), the catalog refresher and the
     schedule store."""
     settings, metrics = app[SETTINGS], app[METRICS]
-    keys = Keys(settings.namespace)
+    keys = Keys.of(settings)
     redis = make_redis(settings, max_connections=REDIS_CONNECTIONS, pool_timeout=POOL_TIMEOUT)
     client = Client(redis, settings)
 

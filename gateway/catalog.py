@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from streamfn.connection import AnyRedis
 from streamfn.errors import ErrorCode
 from streamfn.gateway.envelope import ApiError
 from streamfn.keys import Keys
@@ -31,7 +31,7 @@ class CatalogCache:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: AnyRedis,
         keys: Keys,
         *,
         interval: float = 0.5,

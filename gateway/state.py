@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from streamfn.client import Client
+from streamfn.connection import AnyRedis
 from streamfn.gateway.catalog import CatalogCache
 from streamfn.gateway.metrics import Metrics
 from streamfn.schedules import ScheduleStore
@@ -21,7 +21,7 @@ SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
 DOCUMENT = web.AppKey("document", bytes)
 """``GET /openapi.json``: the OpenAPI document as JSON (``gateway/openapi.py``)."""
-REDIS = web.AppKey("redis", Redis)
+REDIS: web.AppKey[AnyRedis] = web.AppKey("redis")
 CLIENT = web.AppKey("client", Client)
 CATALOG = web.AppKey("catalog", CatalogCache)
 SCHEDULES = web.AppKey("schedules", ScheduleStore)

@@ -10,7 +10,7 @@ KEYS[3]  {ns:fn}:inv:<id>   hash    the invocation record
 ARGV[1]  consumer group name
 ARGV[2]  invocation id
 ARGV[3]  TTL in ms of the cancelled record
-ARGV[4]  channel to PUBLISH the id on when someone waits
+ARGV[4]  shard channel to SPUBLISH the id on when someone waits
 
 Returns  {1, "cancelled"}
          {0, "not_found"}     no such record
@@ -40,6 +40,6 @@ redis.call('HSET', KEYS[3], 'status', 'cancelled', 'finished', now)
 redis.call('HDEL', KEYS[3], 'entry', 'due')
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 if redis.call('HGET', KEYS[3], 'notify') == '1' then
-  redis.call('PUBLISH', ARGV[4], ARGV[2])
+  redis.call('SPUBLISH', ARGV[4], ARGV[2])
 end
 return {1, 'cancelled'}

@@ -14,7 +14,7 @@ ARGV[3]  stream entry id
 ARGV[4]  invocation id
 ARGV[5]  TTL in ms of the cancelled record
 ARGV[6]  handler duration in ms (until it was stopped)
-ARGV[7]  channel to PUBLISH the id on when someone waits
+ARGV[7]  shard channel to SPUBLISH the id on when someone waits
 
 Returns  1 recorded
          0 stale: the entry is not pending for this consumer (lease lost, or finished);
@@ -33,6 +33,6 @@ redis.call('HSET', KEYS[2], 'status', 'cancelled', 'finished', now, 'duration_ms
 redis.call('HDEL', KEYS[2], 'entry', 'due')
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 if redis.call('HGET', KEYS[2], 'notify') == '1' then
-  redis.call('PUBLISH', ARGV[7], ARGV[4])
+  redis.call('SPUBLISH', ARGV[7], ARGV[4])
 end
 return 1

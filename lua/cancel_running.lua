@@ -13,7 +13,7 @@ KEYS[3]  {ns:fn}:cancels    zset    stream entry id -> time of the cancel reques
 
 ARGV[1]  consumer group name
 ARGV[2]  invocation id
-ARGV[3]  channel to PUBLISH "<invocation id> <entry id>" on (runners listen)
+ARGV[3]  shard channel to SPUBLISH "<invocation id> <entry id>" on (runners listen)
 ARGV[4]  TTL in ms of the cancels set (renewed by each request; bounds forgotten requests)
 
 Returns  {1, "cancelling", consumer}   the request is recorded; consumer runs it now
@@ -42,5 +42,5 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[3], now, entry)
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
 redis.call('HSET', KEYS[2], 'cancel_requested', now)
-redis.call('PUBLISH', ARGV[3], ARGV[2] .. ' ' .. entry)
+redis.call('SPUBLISH', ARGV[3], ARGV[2] .. ' ' .. entry)
 return {1, 'cancelling', pending[1][2]}

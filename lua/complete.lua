@@ -13,7 +13,7 @@ KEYS[1+i]    {ns:fn}:inv:<id>   hash    the record of item i (i = 1..n)
 ARGV[1]      consumer group name
 ARGV[2]      consumer name (the runner's)
 ARGV[3]      result TTL in ms
-ARGV[4]      channel to PUBLISH an id on when someone waits
+ARGV[4]      shard channel to SPUBLISH an id on when someone waits
 then 4 per item i, from ARGV[5 + 4(i-1)]:
              stream entry id, invocation id, result (JSON bytes), handler duration in ms
 
@@ -70,7 +70,7 @@ for i = 1, n do
     redis.call('XACK', KEYS[1], group, entry)
     redis.call('XDEL', KEYS[1], entry)
     if redis.call('HGET', record, 'notify') == '1' then
-      redis.call('PUBLISH', channel, id)
+      redis.call('SPUBLISH', channel, id)
     end
     out[i] = 1
   end

@@ -9,7 +9,7 @@ ARGV[1]  invocation id
 ARGV[2]  payload (JSON bytes)
 ARGV[3]  delay in ms (>= 0), relative to Redis TIME
 ARGV[4]  absolute due time in epoch ms, or 0 (wins over ARGV[3] when > 0)
-ARGV[5]  "1" if a caller waits for the outcome (completion then PUBLISHes), else "0"
+ARGV[5]  "1" if a caller waits for the outcome (completion then SPUBLISHes), else "0"
 ARGV[6]  idempotency TTL in ms (used only with KEYS[4])
 ARGV[7]  consumer group name
 ARGV[8]  extra record fields as JSON object of strings, or "" (e.g. schedule id)

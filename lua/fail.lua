@@ -24,7 +24,7 @@ ARGV[11] "1" to dead-letter a final failure, "0" to mark it "failed"
 ARGV[12] TTL in ms of a dead record
 ARGV[13] TTL in ms of a failed record
 ARGV[14] approximate MAXLEN of the dead-letter stream
-ARGV[15] channel to PUBLISH the id on when someone waits
+ARGV[15] shard channel to SPUBLISH the id on when someone waits
 ARGV[16] handler duration in ms
 
 Returns  {1, "scheduled", due_ms}   retry parked in the wheel
@@ -67,6 +67,6 @@ else
 end
 redis.call('HSET', KEYS[4], 'status', outcome, 'finished', now)
 if redis.call('HGET', KEYS[4], 'notify') == '1' then
-  redis.call('PUBLISH', ARGV[15], id)
+  redis.call('SPUBLISH', ARGV[15], id)
 end
 return {1, outcome, dead_entry}

@@ -14,9 +14,8 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 
-from redis.asyncio import Redis
-
 from streamfn import registry
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.registry import RunnerReport
@@ -36,7 +35,7 @@ class Announcer(Loop):
 
     def __init__(
         self,
-        redis: Redis,
+        redis: AnyRedis,
         keys: Keys,
         discovery: Discovery,
         runner_id: str,

@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.asyncio import Redis
-
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.names import function_of
@@ -38,7 +37,7 @@ class Canceller(Loop):
 
     def __init__(
         self,
-        redis: Redis,
+        redis: AnyRedis,
         keys: Keys,
         executor: Executor,
         leases: Leases,
@@ -52,7 +51,7 @@ class Canceller(Loop):
         self.stopped = 0  # invocations this runner stopped on request
         self.listener = Subscriber(
             redis,
-            keys.cancel_channel,
+            keys.cancel_channels,
             self._on_message,
             self._resync,
             name="cancel listener",

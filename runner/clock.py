@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from redis.asyncio import Redis
-
+from streamfn.connection import AnyRedis
 from streamfn.loop import Loop
 
 log = logging.getLogger("streamfn.runner.clock")
@@ -26,7 +25,7 @@ class RedisClock(Loop):
     name = "redis-clock"
     logger = log
 
-    def __init__(self, redis: Redis, interval: float = REFRESH_INTERVAL) -> None:
+    def __init__(self, redis: AnyRedis, interval: float = REFRESH_INTERVAL) -> None:
         super().__init__(interval)
         self.redis = redis
         self.offset_ms = 0.0

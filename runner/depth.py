@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from redis.asyncio import Redis
-
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.runner.discovery import Discovery
@@ -29,7 +28,7 @@ class StreamGaugeLoop(Loop):
 
     def __init__(
         self,
-        redis: Redis,
+        redis: AnyRedis,
         keys: Keys,
         discovery: Discovery,
         metrics: Metrics,

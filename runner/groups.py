@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from streamfn.connection import AnyRedis
 from streamfn.keys import GROUP, Keys
 
 
-async def ensure_groups(redis: Redis, keys: Keys, functions: Iterable[str]) -> None:
+async def ensure_groups(redis: AnyRedis, keys: Keys, functions: Iterable[str]) -> None:
     """``XGROUP CREATE <stream> runners 0 MKSTREAM`` for each; only BUSYGROUP is expected.
 
     Id ``0`` (not ``$``): entries added before the group existed, e.g. after Redis lost the

@@ -9,9 +9,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
-from streamfn.connection import make_redis
+from streamfn.connection import AnyRedis, make_redis
 from streamfn.keys import Keys
 from streamfn.rdb import RDB
 from streamfn.runner.announcer import Announcer
@@ -39,8 +37,8 @@ from streamfn.settings import Settings
 class Parts:
     """Every component of one runner; the supervisor starts and stops them in order."""
 
-    redis: Redis
-    reader_redis: Redis
+    redis: AnyRedis
+    reader_redis: AnyRedis
     rdb: RDB
     leases: Leases
     discovery: Discovery
@@ -66,7 +64,7 @@ def build(
     """Create (not start) the parts of a runner named ``consumer``; ``faults`` reaches every
     part with a crash point (:mod:`runner.faults`)."""
     s = settings
-    keys = Keys(s.namespace)
+    keys = Keys.of(s)
     redis = make_redis(s)
     # The reader's BLOCK would hold a pooled connection, and its socket timeout must outlast
     # the BLOCK or a quiet stream reads as a dead connection.

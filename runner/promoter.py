@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from redis.asyncio import Redis
-
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.rdb import RDB
@@ -38,7 +37,7 @@ class Promoter(Loop):
     def __init__(
         self,
         rdb: RDB,
-        redis: Redis,
+        redis: AnyRedis,
         keys: Keys,
         clock: RedisClock,
         function: str,
@@ -80,7 +79,7 @@ class Promoters:
     def __init__(
         self,
         rdb: RDB,
-        redis: Redis,
+        redis: AnyRedis,
         keys: Keys,
         clock: RedisClock,
         discovery: Discovery,

@@ -19,8 +19,9 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import RedisCluster
 
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.runner.clock import RedisClock
@@ -56,7 +57,7 @@ class ScheduleLoop(Loop):
 
     def __init__(
         self,
-        redis: Redis,
+        redis: AnyRedis,
         keys: Keys,
         functions: Callable[[], Iterable[str]],
         clock: RedisClock,
@@ -88,8 +89,13 @@ class ScheduleLoop(Loop):
         """Fire what is due now; returns the seconds to sleep before the next tick."""
         functions = sorted(set(self.functions()))
         highest = horizon(self._estimate_ms(), self.max_sleep)
+        # TIME rides in the pipeline on one node; redis-py's cluster pipeline refuses it.
+        cluster = isinstance(self.redis, RedisCluster)
+        if cluster:
+            seconds, micros = await self.redis.time()
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.time()
+            if not cluster:
+                pipe.time()
             for fn in functions:
                 pipe.zrange(
                     self.keys.schedules(fn),
@@ -101,9 +107,10 @@ class ScheduleLoop(Loop):
                     withscores=True,
                 )
             replies: list[Any] = await pipe.execute()
-        seconds, micros = replies[0]
+        if not cluster:
+            (seconds, micros), replies = replies[0], replies[1:]
         now = int(seconds) * 1000 + int(micros) // 1000
-        scan = scan_due(functions, replies[1:], now, self.batch)
+        scan = scan_due(functions, replies, now, self.batch)
         if scan.due:
             await self._fire(scan.due, now)
         return sleep_after(scan, self._estimate_ms() or now, self.max_sleep)

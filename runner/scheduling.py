@@ -25,8 +25,7 @@ import logging
 import sys
 import time
 
-from redis.asyncio import Redis
-
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.runner.clock import RedisClock
@@ -124,7 +123,9 @@ class DeclaredSync(Loop):
 class Scheduling:
     """A runner's schedule part: the :class:`ScheduleLoop` and the :class:`DeclaredSync`."""
 
-    def __init__(self, redis: Redis, keys: Keys, discovery: Discovery, clock: RedisClock) -> None:
+    def __init__(
+        self, redis: AnyRedis, keys: Keys, discovery: Discovery, clock: RedisClock
+    ) -> None:
         self.store = ScheduleStore(redis, keys)
         self.scheduler = ScheduleLoop(redis, keys, lambda: discovery.functions, clock)
         self.declared = DeclaredSync(self.store, discovery)

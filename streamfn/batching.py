@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from redis.asyncio import Redis
-
+from streamfn.connection import AnyRedis
 from streamfn.scripts import Call, Script, run_batch
 
 MAX_BATCH = 512
@@ -21,7 +20,7 @@ MAX_BATCH = 512
 class ScriptBatcher:
     """Queue calls of one script; each caller gets its own reply (or its own exception)."""
 
-    def __init__(self, redis: Redis, script: Script) -> None:
+    def __init__(self, redis: AnyRedis, script: Script) -> None:
         self._redis = redis
         self._script = script
         self._calls: list[Call] = []

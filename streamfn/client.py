@@ -10,9 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-
 from streamfn import codec
+from streamfn.connection import AnyRedis
 from streamfn.errors import BacklogFull
 from streamfn.keys import Keys
 from streamfn.names import is_function_name, new_invocation_id
@@ -47,10 +46,10 @@ class DeadLetter:
 class Client:
     """One per process.  ``start()`` enables waiting (a pub/sub listener); ``close()`` ends it."""
 
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(self, redis: AnyRedis, settings: Settings) -> None:
         self.redis = redis
         self.settings = settings
-        self.keys = Keys(settings.namespace)
+        self.keys = Keys.of(settings)
         self.rdb = RDB(redis, settings)
         self.waiters = WaiterHub(self.rdb)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from streamfn.settings import Settings
+from streamfn.topology import is_cluster
+
+AnyRedis: TypeAlias = Redis | RedisCluster
+"""A client of one node (or a Sentinel-found master), or of a whole Redis Cluster."""
 
 
 def make_redis(
@@ -18,11 +22,13 @@ def make_redis(
     max_connections: int = 64,
     socket_timeout: float = 5.0,
     pool_timeout: float | None = None,
-) -> Redis:
+) -> AnyRedis:
     """A pooled async client.  Bytes in, bytes out (orjson decodes payloads itself).
 
     With ``pool_timeout`` set, a caller finding every connection busy waits up to that many
     seconds for one (a server with many concurrent requests); without it, it fails at once.
+    On a Redis Cluster (:func:`streamfn.topology.is_cluster`) it is redis-py's cluster
+    client, ``max_connections`` per node.
     """
     options: dict[str, Any] = {
         "decode_responses": False,
@@ -31,8 +37,10 @@ def make_redis(
         "socket_timeout": socket_timeout,
         "health_check_interval": 30,
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=1),
-        "retry_on_error": [ConnectionResetError],
     }
+    if is_cluster(settings):
+        return RedisCluster.from_url(settings.redis_url, **options)
+    options["retry_on_error"] = [ConnectionResetError]
     if pool_timeout is None:
         return Redis.from_url(settings.redis_url, **options)
     pool = BlockingConnectionPool.from_url(settings.redis_url, timeout=pool_timeout, **options)

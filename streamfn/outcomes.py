@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from streamfn import codec
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.scripts import Call, Reply, run_batch
 from streamfn.scripts.outcome_calls import cancel_done, complete, fail
@@ -42,7 +41,7 @@ class Completion:
 
 
 async def finish_many(
-    redis: Redis, k: Keys, settings: Settings, consumer: str, items: Sequence[Completion]
+    redis: AnyRedis, k: Keys, settings: Settings, consumer: str, items: Sequence[Completion]
 ) -> list[str]:
     """Report finished attempts in one round trip.
 
@@ -77,7 +76,7 @@ def _by_kind(items: Sequence[Completion]) -> tuple[dict[str, list[int]], list[in
 
 
 async def _complete(
-    redis: Redis,
+    redis: AnyRedis,
     k: Keys,
     consumer: str,
     ttl: int,
@@ -105,7 +104,7 @@ async def _complete(
 
 
 async def _fail(
-    redis: Redis,
+    redis: AnyRedis,
     k: Keys,
     settings: Settings,
     consumer: str,
@@ -132,7 +131,7 @@ async def _fail(
 
 
 async def _cancel_done(
-    redis: Redis,
+    redis: AnyRedis,
     k: Keys,
     consumer: str,
     ttl: int,

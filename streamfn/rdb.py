@@ -10,10 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-
 from streamfn import codec, outcomes
 from streamfn.batching import ScriptBatcher
+from streamfn.connection import AnyRedis
 from streamfn.errors import BacklogFull
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
@@ -56,10 +55,10 @@ class Reclaimed:
 class RDB:
     """Script calls for one namespace.  Safe to share across tasks."""
 
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(self, redis: AnyRedis, settings: Settings) -> None:
         self.redis = redis
         self.settings = settings
-        self.keys = Keys(settings.namespace)
+        self.keys = Keys.of(settings)
         self._enqueue = ScriptBatcher(redis, SCRIPTS.enqueue)
 
     async def enqueue(

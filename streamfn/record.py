@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from streamfn import codec
+from streamfn.connection import AnyRedis
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
 from streamfn.scripts import Reply
@@ -81,7 +81,7 @@ def _int(raw: bytes | None) -> int | None:
     return None if raw is None else int(float(raw))
 
 
-async def load_invocation(redis: Redis, keys: Keys, invocation_id: str) -> Invocation | None:
+async def load_invocation(redis: AnyRedis, keys: Keys, invocation_id: str) -> Invocation | None:
     """The invocation, or None if the id is unknown or its record expired.
 
     "running" is derived, not stored: a queued record whose stream entry is in the consumer
@@ -118,7 +118,7 @@ async def load_invocation(redis: Redis, keys: Keys, invocation_id: str) -> Invoc
     )
 
 
-async def _pending(redis: Redis, stream: str, entry: bytes) -> int | None:
+async def _pending(redis: AnyRedis, stream: str, entry: bytes) -> int | None:
     """Delivery count if ``entry`` is pending in the group, else None."""
     try:
         rows = await redis.xpending_range(stream, GROUP, min=entry, max=entry, count=1)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
-
 from streamfn import codec
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 
 
@@ -52,7 +51,7 @@ class RunnerReport:
         )
 
 
-async def publish(redis: Redis, keys: Keys, report: RunnerReport, ttl_s: float) -> None:
+async def publish(redis: AnyRedis, keys: Keys, report: RunnerReport, ttl_s: float) -> None:
     """Write (or refresh) a runner's report; it vanishes ``ttl_s`` after the runner stops."""
     ttl_ms = max(1000, int(ttl_s * 1000))
     async with redis.pipeline(transaction=False) as pipe:
@@ -61,10 +60,11 @@ async def publish(redis: Redis, keys: Keys, report: RunnerReport, ttl_s: float) 
         await pipe.execute()
 
 
-async def withdraw(redis: Redis, keys: Keys, runner_id: str) -> None:
+async def withdraw(redis: AnyRedis, keys: Keys, runner_id: str) -> None:
     """Remove a runner's report at once (clean shutdown)."""
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.delete(keys.runner(runner_id))
+        # Not pipe.delete: redis-py's cluster pipeline makes its multi-key commands coroutines.
+        pipe.execute_command("DEL", keys.runner(runner_id))
         pipe.srem(keys.runners, runner_id)
         await pipe.execute()
 
@@ -92,7 +92,7 @@ class Catalog:
         return dict(sorted(out.items()))
 
 
-async def read_catalog(redis: Redis, keys: Keys) -> Catalog:
+async def read_catalog(redis: AnyRedis, keys: Keys) -> Catalog:
     """Every live runner's report; ids whose report expired are dropped from the index."""
     members: set[bytes] = await redis.smembers(keys.runners)  # type: ignore[assignment]
     ids = sorted(i.decode() for i in members)

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from streamfn.keys import DEFAULT_SHARDS, MAX_SHARDS, is_shard_count
 from streamfn.names import NAMESPACE_RE
+
+CLUSTER_MODES = ("auto", "on", "off")
 
 
 class SettingsError(ValueError):
@@ -86,6 +89,20 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _shards(raw: str) -> int:
+    value = _int(raw)
+    if not is_shard_count(value):
+        raise ValueError(f"must be a power of two from 1 to {MAX_SHARDS}")
+    return value
+
+
+def _cluster_mode(raw: str) -> str:
+    mode = raw.lower()
+    if mode not in CLUSTER_MODES:
+        raise ValueError("must be auto, on or off")
+    return mode
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -104,6 +121,20 @@ class Settings:
     redis_url: str = field(metadata=_meta("STREAMFN_REDIS_URL", _redis_url, "Redis to use"))
     namespace: str = field(
         metadata=_meta("STREAMFN_NAMESPACE", _namespace, "prefix of every Redis key")
+    )
+    redis_cluster: str = field(
+        metadata=_meta(
+            "STREAMFN_REDIS_CLUSTER",
+            _cluster_mode,
+            "auto (ask the server with INFO cluster), on or off: talk to a Redis Cluster",
+        )
+    )
+    shards: int = field(
+        metadata=_meta(
+            "STREAMFN_SHARDS",
+            _shards,
+            "hash-tag shards of a namespace (power of two); the same for every process",
+        )
     )
     functions_dir: Path = field(
         metadata=_meta("STREAMFN_FUNCTIONS_DIR", Path, "where runners find handlers")
@@ -252,11 +283,15 @@ class Settings:
 
 
 # Variables our own tooling uses that are not runtime settings.
-_IGNORED = frozenset({"STREAMFN_TEST_REDIS_URL", "STREAMFN_BENCH_REDIS_URL"})
+_IGNORED = frozenset(
+    {"STREAMFN_TEST_REDIS_URL", "STREAMFN_TEST_CLUSTER", "STREAMFN_BENCH_REDIS_URL"}
+)
 
 DEFAULTS = Settings(
     redis_url="redis://127.0.0.1:6379/0",
     namespace="streamfn",
+    redis_cluster="auto",
+    shards=DEFAULT_SHARDS,
     functions_dir=Path("./functions"),
     host="127.0.0.1",
     port=8080,

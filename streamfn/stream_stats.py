@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
-from redis.asyncio import Redis
 
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 
 DEPTH = "streamfn_stream_depth"
@@ -32,22 +32,22 @@ class StreamStat:
 
 
 async def read_stream_stats(
-    redis: Redis, keys: Keys, functions: Sequence[str]
+    redis: AnyRedis, keys: Keys, functions: Sequence[str]
 ) -> dict[str, StreamStat]:
     """XLEN and the first entry id of each stream, against Redis TIME (stream ids are ms)."""
     if not functions:
         return {}
+    # TIME on its own: redis-py's cluster pipeline refuses keyless commands.
+    seconds, micros = await redis.time()
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.time()
         for fn in functions:
             pipe.xlen(keys.stream(fn))
             pipe.xrange(keys.stream(fn), count=1)
         replies: list[Any] = await pipe.execute()
-    seconds, micros = replies[0]
     now_ms = int(seconds) * 1000 + int(micros) // 1000
     stats: dict[str, StreamStat] = {}
     for i, fn in enumerate(functions):
-        depth, first = replies[1 + 2 * i], replies[2 + 2 * i]
+        depth, first = replies[2 * i], replies[1 + 2 * i]
         age = 0.0
         if first:
             entry_id = first[0][0]

@@ -1,4 +1,8 @@
-"""Subscribe to one pub/sub channel for good, and resync after every (re)subscribe.
+"""Subscribe to a set of shard channels for good, and resync after every (re)subscribe.
+
+The channels are sharded (SSUBSCRIBE; the scripts SPUBLISH): on a Redis Cluster redis-py's
+:class:`~redis.asyncio.cluster.ClusterPubSub` holds one connection per node that owns one of
+them and follows slot moves; on one node it is one connection.
 
 Pub/sub is not durable: a message published while the connection was down, or before the
 first subscribe, is lost.  So each listener pairs its channel with durable state it can
@@ -13,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub
 
+from streamfn.connection import AnyRedis
 from streamfn.loop import Loop
+from streamfn.tasks import cancel_and_wait
 
 POLL = 1.0
 """Seconds one read waits for a message: a stop is noticed within this."""
@@ -26,7 +33,7 @@ CLOSE_TIMEOUT = 1.0
 
 
 class Subscriber(Loop):
-    """Calls ``on_message(data)`` for each message on ``channel`` until stopped.
+    """Calls ``on_message(data)`` for each message on ``channels`` until stopped.
 
     ``resync`` runs after every subscribe, before the first message of that connection is
     read.  ``data`` is the message body as redis-py gives it (bytes unless the client
@@ -35,8 +42,8 @@ class Subscriber(Loop):
 
     def __init__(
         self,
-        redis: Redis,
-        channel: str,
+        redis: AnyRedis,
+        channels: Sequence[str],
         on_message: Callable[[Any], None],
         resync: Callable[[], Awaitable[None]],
         *,
@@ -48,7 +55,7 @@ class Subscriber(Loop):
         super().__init__(poll, logger=logger)
         self.name = name
         self.redis = redis
-        self.channel = channel
+        self.channels = list(channels)
         self.on_message = on_message
         self.resync = resync
         self.poll = poll
@@ -57,17 +64,42 @@ class Subscriber(Loop):
         """One connection's life: subscribe, resync, then read until stopped or it fails."""
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(self.channel)
+            await pubsub.ssubscribe(*self.channels)
             await self.resync()
             self.backoff.reset()
-            # The stop flag as well as the task's cancel: a cancellation that lands inside
-            # redis-py's get_message can be swallowed, and the read must still end in a poll.
-            while not self.stopping:
-                message = await pubsub.get_message(timeout=self.poll)
-                if message is not None and message.get("type") == "message":
-                    self.on_message(message["data"])
+            if isinstance(pubsub, ClusterPubSub):
+                # One plain PubSub per node holding some of the channels.  Each is read on
+                # its own: ClusterPubSub's own read visits the nodes in turn, a full timeout
+                # each, which delays a message by up to (nodes - 1) polls.
+                reads = [
+                    asyncio.create_task(self._read(node))
+                    for node in pubsub.node_pubsub_mapping.values()
+                ]
+                try:
+                    done, _ = await asyncio.wait(reads, return_when=asyncio.FIRST_EXCEPTION)
+                finally:
+                    for read in reads:
+                        if not read.done():
+                            await cancel_and_wait(read)
+                for read in done:
+                    read.result()  # the first failure, as on one node
+            else:
+                await self._read(pubsub)
         finally:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(CLOSE_TIMEOUT):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
         return 0.0
+
+    async def _read(self, pubsub: PubSub) -> None:
+        # The stop flag as well as the task's cancel: a cancellation that lands inside
+        # redis-py's get_message can be swallowed, and the read must still end in a poll.
+        while not self.stopping:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.poll)
+            if message is None:
+                continue
+            kind = message.get("type")
+            if kind == "smessage":
+                self.on_message(message["data"])
+            elif kind == "sunsubscribe":  # the slot moved (failover, resharding): start over
+                raise ConnectionError(f"{self.name}: a shard channel moved to another node")

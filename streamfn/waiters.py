@@ -14,9 +14,9 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Periodic
 from streamfn.names import function_of
@@ -34,7 +34,7 @@ class WaiterHub:
 
     def __init__(self, rdb: RDB) -> None:
         self._rdb = rdb
-        self._redis: Redis = rdb.redis
+        self._redis: AnyRedis = rdb.redis
         self._keys: Keys = rdb.keys
         self._waiters: dict[str, set[asyncio.Future[None]]] = defaultdict(set)
         # Ids whose record is known to exist: only for these does a vanished record (expired)
@@ -42,7 +42,7 @@ class WaiterHub:
         self._existing: set[str] = set()
         self._listener = Subscriber(
             self._redis,
-            self._keys.done_channel,
+            self._keys.done_channels,
             self._on_message,
             self._resync,
             name="waiters",

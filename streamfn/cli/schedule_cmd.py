@@ -13,12 +13,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from streamfn import codec
 from streamfn.cli import edge
-from streamfn.connection import make_redis, redact
+from streamfn.connection import AnyRedis, make_redis, redact
 from streamfn.keys import Keys
 from streamfn.names import is_function_name
 from streamfn.registry import read_catalog
@@ -96,9 +95,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _with_store(settings: Settings, action: Callable[[ScheduleStore], Awaitable[int]]) -> int:
-    redis: Redis = make_redis(settings, max_connections=4)
+    redis: AnyRedis = make_redis(settings, max_connections=4)
     try:
-        return await action(ScheduleStore(redis, Keys(settings.namespace)))
+        return await action(ScheduleStore(redis, Keys.of(settings)))
     finally:
         await redis.aclose()
 

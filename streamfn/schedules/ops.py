@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.schedules.definition import ScheduleDef, fire_invocation_id
 from streamfn.scripts import Arg, Call, Reply, run, run_batch
@@ -61,7 +60,7 @@ class FireResult:
 class ScheduleRDB:
     """Schedule script calls for one namespace.  Safe to share across tasks."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: AnyRedis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
 

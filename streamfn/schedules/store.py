@@ -16,8 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, cast
 
-from redis.asyncio import Redis
-
+from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.schedules.definition import ScheduleDef
 from streamfn.schedules.ops import ScheduleRDB
@@ -35,7 +34,7 @@ def _str(raw: bytes | str) -> str:
 class ScheduleStore:
     """Schedules of one namespace.  Safe to share across tasks."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: AnyRedis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
         self.rdb = ScheduleRDB(redis, keys)

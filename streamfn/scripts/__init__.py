@@ -18,13 +18,16 @@ Every path checks the key count against the script's header before sending.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import RedisCluster
+from redis.crc import key_slot
 from redis.exceptions import NoScriptError, ResponseError
 
 from streamfn import resp
+from streamfn.connection import AnyRedis
 from streamfn.scripts.loader import SCRIPTS, Arg, Call, Script, ScriptSet
 from streamfn.scripts.replies import Reply
 
@@ -33,7 +36,7 @@ __all__ = ["SCRIPTS", "Arg", "Call", "Reply", "Script", "ScriptSet", "run", "run
 Pair = tuple[Sequence[str], Sequence[Arg]]
 
 
-async def run(redis: Redis, call: Call) -> Any:
+async def run(redis: AnyRedis, call: Call) -> Any:
     """Send one call (EVALSHA through redis-py), reloading the script after a NOSCRIPT."""
     script, keys, args = call
     return await script.run(redis, keys, args)
@@ -45,7 +48,7 @@ def _is_noscript(value: object) -> bool:
     )
 
 
-async def run_batch(redis: Redis, calls: Sequence[Call]) -> list[Any]:
+async def run_batch(redis: AnyRedis, calls: Sequence[Call]) -> list[Any]:
     """Run many calls of one script in one pipelined round trip (:mod:`streamfn.resp`).
 
     A NOSCRIPT reply means that call did not run, so those calls alone are retried after the
@@ -69,8 +72,10 @@ async def run_batch(redis: Redis, calls: Sequence[Call]) -> list[Any]:
     return results
 
 
-async def _send(redis: Redis, script: Script, pairs: Sequence[Pair]) -> list[Any]:
+async def _send(redis: AnyRedis, script: Script, pairs: Sequence[Pair]) -> list[Any]:
     # Kept here, taking (keys, args) pairs: tests/support/script_spy.py patches it.
+    if isinstance(redis, RedisCluster):
+        return await _send_each(redis, script, pairs)
     sha, fewest, most = script.sha, script.shape.required, script.most_keys
     commands: list[bytes] = []
     append = commands.append
@@ -84,3 +89,36 @@ async def _send(redis: Redis, script: Script, pairs: Sequence[Pair]) -> list[Any
     except TypeError:  # an argument hiredis does not pack: encode them all the slow way
         commands = [resp.encode(("EVALSHA", sha, len(keys), *keys, *args)) for keys, args in pairs]
     return await resp.execute(redis, b"".join(commands), len(commands))
+
+
+CLUSTER_CONCURRENCY = 16
+"""Slots of one batch sent to at once on a cluster: well inside a node's connection pool."""
+
+
+async def _send_each(redis: RedisCluster, script: Script, pairs: Sequence[Pair]) -> list[Any]:
+    """On a cluster the pre-encoded pipeline steps aside: each call goes through redis-py's
+    cluster client, which routes it by its first key's slot and follows MOVED and ASK.
+
+    Calls of one slot run in batch order, one after another (as a pipeline would run them);
+    slots run side by side.  Replies keep :func:`run_batch`'s contract: a refused call's
+    error in place, a connection error raised.
+    """
+    for keys, _ in pairs:  # all checked before any is sent, as on the pipelined path
+        script.check(len(keys))
+    results: list[Any] = [None] * len(pairs)
+    by_slot: dict[int, list[int]] = {}
+    for i, (keys, _) in enumerate(pairs):
+        by_slot.setdefault(key_slot(keys[0].encode()) if keys else -1, []).append(i)
+    gate = asyncio.Semaphore(CLUSTER_CONCURRENCY)
+
+    async def in_order(indexes: list[int]) -> None:
+        async with gate:
+            for i in indexes:
+                keys, args = pairs[i]
+                try:
+                    results[i] = await script.run(redis, keys, args)
+                except ResponseError as exc:
+                    results[i] = exc
+
+    await asyncio.gather(*(in_order(indexes) for indexes in by_slot.values()))
+    return results

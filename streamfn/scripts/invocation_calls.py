@@ -56,13 +56,13 @@ def promote(k: Keys, function: str, invocation_ids: Sequence[str]) -> Call:
 def cancel(k: Keys, function: str, invocation_id: str, ttl_ms: int) -> Call:
     """Cancel a scheduled or queued invocation; its record then lives ``ttl_ms``."""
     keys = k.queue_keys(function, invocation_id)
-    return SCRIPTS.cancel, keys, [GROUP, invocation_id, ttl_ms, k.done_channel]
+    return SCRIPTS.cancel, keys, [GROUP, invocation_id, ttl_ms, k.done_channel(function)]
 
 
 def cancel_running(k: Keys, function: str, invocation_id: str, ttl_ms: int) -> Call:
     """Ask the runner running ``invocation_id`` to stop; ``ttl_ms``: of the cancels set."""
     keys = [k.stream(function), k.invocation(function, invocation_id), k.cancels(function)]
-    return SCRIPTS.cancel_running, keys, [GROUP, invocation_id, k.cancel_channel, ttl_ms]
+    return SCRIPTS.cancel_running, keys, [GROUP, invocation_id, k.cancel_channel(function), ttl_ms]
 
 
 def replay(k: Keys, function: str, invocation_id: str) -> Call:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, fields
 from importlib import resources
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from streamfn.connection import AnyRedis
 from streamfn.scripts.header import KeyShape, parse_header
 
 Arg = Any  # str | bytes | int | float; Any so mixed argument lists need no casts
@@ -47,7 +47,7 @@ class Script:
                 f"build the call with its encoder in streamfn.scripts"
             )
 
-    async def run(self, redis: Redis, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+    async def run(self, redis: AnyRedis, keys: Sequence[str], args: Sequence[Arg]) -> Any:
         """EVALSHA; on NOSCRIPT (script cache flushed, Redis restarted) load it and retry once."""
         self.check(len(keys))
         try:

@@ -22,7 +22,7 @@ def complete(
 ) -> Call:
     """Record the successes ``items`` (all of ``function``); results live ``ttl_ms``."""
     keys = [k.stream(function), *k.invocations(function, [c.invocation_id for c in items])]
-    args: list[Arg] = [GROUP, consumer, ttl_ms, k.done_channel]
+    args: list[Arg] = [GROUP, consumer, ttl_ms, k.done_channel(function)]
     for c in items:
         args += (c.entry_id, c.invocation_id, c.result, c.duration_ms)
     return SCRIPTS.complete, keys, args
@@ -49,7 +49,7 @@ def fail(
         dead_ttl_ms,
         failed_ttl_ms,
         dead_maxlen,
-        k.done_channel,
+        k.done_channel(fn),
         c.duration_ms,
     ]
     return SCRIPTS.fail, keys, args
@@ -59,5 +59,5 @@ def cancel_done(k: Keys, consumer: str, c: Completion, ttl_ms: int) -> Call:
     """Record that the attempt ``c`` was stopped on request; the record lives ``ttl_ms``."""
     fn = c.function
     keys = [k.stream(fn), k.invocation(fn, c.invocation_id), k.cancels(fn)]
-    args = [GROUP, consumer, c.entry_id, c.invocation_id, ttl_ms, c.duration_ms, k.done_channel]
+    args = [GROUP, consumer, c.entry_id, c.invocation_id, ttl_ms, c.duration_ms, k.done_channel(fn)]
     return SCRIPTS.cancel_done, keys, args

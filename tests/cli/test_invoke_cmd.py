@@ -108,7 +108,7 @@ async def test_invoke_refused_by_the_backlog_cap_exits_75_and_writes_nothing(
 
 async def _act_as_runner(redis: Redis, settings: Settings, **outcome: Any) -> str:
     """Take the next echo entry from the stream and report ``outcome`` through the Lua scripts."""
-    keys = Keys(settings.namespace)
+    keys = Keys.of(settings)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if await redis.exists(keys.stream("echo")):

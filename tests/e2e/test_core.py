@@ -177,7 +177,7 @@ async def test_kill_9_runner_holding_100_in_flight_loses_nothing(
 ) -> None:
     """Two runners share 200 one-second invocations; the one holding 100 is SIGKILLed."""
     write_probe(settings.functions_dir)
-    keys = Keys(settings.namespace)
+    keys = Keys.of(settings)
     runners = {}
     for _ in range(2):
         p = start_runner(settings, tmp_path, "--concurrency", "100", **probe_env)

@@ -45,7 +45,7 @@ class Stack:
             self.server.start()
             settings = replace(settings, redis_url=self.server.url)
         self.settings = settings
-        self.keys = Keys(settings.namespace)
+        self.keys = Keys.of(settings)
         self.probe_log = tmp / "exec.log"
         self.runners: list[Child] = []
         self.gateways: list[Child] = []

@@ -29,7 +29,7 @@ class FakeRunner:
 
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.redis = redis
-        self.keys = Keys(settings.namespace)
+        self.keys = Keys.of(settings)
         self.rdb = RDB(redis, settings)
         self._task: asyncio.Task[None] | None = None
 

@@ -60,7 +60,7 @@ async def test_refreshes_in_the_background(redis: Redis, keys: Keys) -> None:
 
 async def test_unreachable_redis_is_unhealthy_and_503(settings: Settings) -> None:
     down = make_redis(replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
-    cache = CatalogCache(down, Keys(settings.namespace), interval=60)
+    cache = CatalogCache(down, Keys.of(settings), interval=60)
     try:
         await cache.start()  # must not raise: the gateway starts without Redis
         assert not cache.healthy

@@ -14,6 +14,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub
 
 from streamfn.keys import GROUP, Keys
 from streamfn.names import new_invocation_id
@@ -107,9 +108,9 @@ def assert_pttl(value: int, ttl_ms: int, slack_ms: int = 2000) -> None:
 
 
 class Listener:
-    """Messages published on one channel, read up to a marker we publish ourselves.
+    """Messages published on one shard channel, read up to a marker we publish ourselves.
 
-    Redis delivers messages in execution order, so once our marker arrives every PUBLISH a
+    Redis delivers messages in execution order, so once our marker arrives every SPUBLISH a
     script made before it has arrived too: "nothing was published" needs no sleep.
     """
 
@@ -118,12 +119,12 @@ class Listener:
 
     async def drain(self, timeout: float = 5.0) -> list[bytes]:
         marker = f"marker-{uuid.uuid4().hex}".encode()
-        await self.redis.publish(self.channel, marker)
+        await self.redis.spublish(self.channel, marker)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         seen: list[bytes] = []
         while (left := deadline - loop.time()) > 0:
-            msg = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
+            msg = await _next(self.pubsub, left)
             if msg is None:
                 continue
             if msg["data"] == marker:
@@ -132,20 +133,28 @@ class Listener:
         raise AssertionError(f"marker not received on {self.channel} within {timeout}s")
 
 
+async def _next(pubsub: PubSub, timeout: float, confirmations: bool = False) -> Any:
+    if isinstance(pubsub, ClusterPubSub):
+        return await pubsub.get_sharded_message(
+            ignore_subscribe_messages=not confirmations, timeout=timeout
+        )
+    return await pubsub.get_message(ignore_subscribe_messages=not confirmations, timeout=timeout)
+
+
 @asynccontextmanager
 async def listening(redis: Redis, channel: str, timeout: float = 5.0) -> AsyncIterator[Listener]:
-    """Subscribe and wait for Redis to confirm, so no later PUBLISH can be missed."""
+    """SSUBSCRIBE and wait for Redis to confirm, so no later SPUBLISH can be missed."""
     pubsub = redis.pubsub()
     try:
-        await pubsub.subscribe(channel)
+        await pubsub.ssubscribe(channel)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             left = deadline - loop.time()
             if left <= 0:
                 raise AssertionError(f"SUBSCRIBE {channel} not confirmed within {timeout}s")
-            msg = await pubsub.get_message(timeout=left)
-            if msg is not None and msg["type"] == "subscribe":
+            msg = await _next(pubsub, left, confirmations=True)
+            if msg is not None and msg["type"] == "ssubscribe":
                 break
         yield Listener(redis, pubsub, channel)
     finally:

@@ -107,7 +107,7 @@ async def test_queued_before_any_group_exists(redis: Redis, keys: Keys) -> None:
 async def test_publishes_only_when_notify(redis: Redis, keys: Keys, rdb: RDB) -> None:
     [quiet] = await enqueue_now(rdb)
     [loud] = await enqueue_now(rdb, notify=True)
-    async with listening(redis, keys.done_channel) as channel:
+    async with listening(redis, keys.done_channel(FN)) as channel:
         assert await rdb.cancel(quiet) == (True, "cancelled")
         assert await rdb.cancel(loud) == (True, "cancelled")
         assert await channel.drain() == [loud.encode()]

@@ -11,7 +11,7 @@ from tests.lua.helpers import FN, enqueue_now, listening, record, run_one
 
 async def test_running_invocation_is_asked_to_stop(redis: Redis, keys: Keys, rdb: RDB) -> None:
     d = await run_one(redis, keys, rdb, "r1")
-    async with listening(redis, keys.cancel_channel) as channel:
+    async with listening(redis, keys.cancel_channel(FN)) as channel:
         assert await rdb.cancel_running(d.invocation_id) == (True, "cancelling")
         assert await channel.drain() == [f"{d.invocation_id} {d.entry_id}".encode()]
     assert await redis.zrange(keys.cancels(FN), 0, -1) == [d.entry_id.encode()]

@@ -110,7 +110,7 @@ async def test_publishes_only_when_notify_is_set(redis: Redis, keys: Keys, rdb: 
     d_quiet, d_loud = await deliver(redis, keys, "r1", count=2)
     assert (d_quiet.invocation_id, d_loud.invocation_id) == (quiet, loud)
 
-    async with listening(redis, keys.done_channel) as channel:
+    async with listening(redis, keys.done_channel(FN)) as channel:
         assert await rdb.finish_many("r1", [success(d_quiet)]) == ["succeeded"]
         assert await channel.drain() == []
         assert await rdb.finish_many("r1", [success(d_loud)]) == ["succeeded"]

@@ -216,7 +216,7 @@ async def test_publishes_final_outcomes_only_when_notify(
     await redis.hset(keys.invocation(FN, quiet), "notify", "0")
     d = {x.invocation_id: x for x in await deliver(redis, keys, "r1", count=4)}
 
-    async with listening(redis, keys.done_channel) as channel:
+    async with listening(redis, keys.done_channel(FN)) as channel:
         items = [
             failure(d[retried], max_attempts=2),
             failure(d[dead], mode="dead"),

@@ -33,7 +33,7 @@ async def test_unknown_returns_none_and_creates_no_key(redis: Redis, keys: Keys,
 
 async def test_watched_completion_publishes(redis: Redis, keys: Keys, rdb: RDB) -> None:
     d = await run_one(redis, keys, rdb)  # enqueued without notify
-    async with listening(redis, keys.done_channel) as channel:
+    async with listening(redis, keys.done_channel(FN)) as channel:
         assert await rdb.watch(d.invocation_id) == "queued"  # stored: running is derived
         assert await rdb.finish_many("r1", [success(d)]) == ["succeeded"]
         assert await channel.drain() == [d.invocation_id.encode()]

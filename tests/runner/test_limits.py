@@ -49,7 +49,7 @@ async def test_a_result_over_the_limit_fails_for_good_and_stores_nothing_large(
     assert "20002 bytes" in bad.error["message"]
     assert "10000 bytes" in bad.error["message"]
     assert "STREAMFN_MAX_RESULT" in bad.error["message"]
-    record = Keys(settings.namespace).invocation(name, over.id)
+    record = Keys.of(settings).invocation(name, over.id)
     assert int(await redis.memory_usage(record) or 0) < 4_000
 
 
@@ -64,7 +64,7 @@ async def test_the_default_limit_refuses_a_20_mib_result(
     (inv,) = await wait_final(client, [queued.id], timeout=30)
     assert inv.status == "dead" and inv.error["type"] == "ResultTooLarge"
     assert f"over the limit of {1024 * 1024} bytes" in inv.error["message"]
-    record = Keys(settings.namespace).invocation("huge", queued.id)
+    record = Keys.of(settings).invocation("huge", queued.id)
     assert int(await redis.memory_usage(record) or 0) < 4_000
     (dead,) = await client.dead_letters("huge")
     assert dead.invocation_id == queued.id
@@ -106,5 +106,5 @@ async def test_huge_error_messages_and_tracebacks_are_cut_with_a_marker(
     assert message.endswith(f"[{5_000_000 - 2_000} more characters cut]")
     assert len(trace) < 8_100
     assert trace.startswith("[") and "earlier characters cut] ..." in trace
-    record = Keys(settings.namespace).invocation(name, queued.id)
+    record = Keys.of(settings).invocation(name, queued.id)
     assert int(await redis.memory_usage(record) or 0) < 30_000

@@ -7,11 +7,14 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import redis as redis_py
 from packaging.requirements import Requirement
 from redis.asyncio import Redis
 
 from streamfn import redis_private
+
+pytestmark = pytest.mark.single_node  # the one-node path; the cluster tier skips it
 
 ROOT = Path(__file__).resolve().parents[2]
 

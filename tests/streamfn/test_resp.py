@@ -14,6 +14,8 @@ from redis.exceptions import NoScriptError, ResponseError
 from streamfn import resp
 from streamfn.keys import Keys
 
+pytestmark = pytest.mark.single_node  # the one-node path; the cluster tier skips it
+
 
 def encode_all(commands: Sequence[Sequence[Any]]) -> tuple[bytes, int]:
     return b"".join(resp.encode(c) for c in commands), len(commands)

@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 from redis.asyncio import Redis
+from redis.crc import key_slot
 
 from streamfn.batching import ScriptBatcher
 from streamfn.keys import Keys
@@ -81,7 +82,7 @@ def test_every_script_has_one_encoder_named_after_it() -> None:
 def test_each_encoder_builds_the_keys_its_header_declares(call: Call) -> None:
     script, keys, _ = call
     assert script.shape.accepts(len(keys)), (script.name, script.shape.describe(), keys)
-    assert all(k.startswith("{ns:fn}:") for k in keys)  # one hash slot
+    assert {key_slot(k.encode()) for k in keys} == {key_slot(K.stream("fn").encode())}  # one slot
 
 
 def test_the_calls_above_cover_every_script() -> None:

@@ -13,6 +13,8 @@ from streamfn.settings import DEFAULTS, Settings, SettingsError
 VALID: dict[str, tuple[str, object]] = {
     "STREAMFN_REDIS_URL": ("redis://10.0.0.5:6380/2", "redis://10.0.0.5:6380/2"),
     "STREAMFN_NAMESPACE": ("team-a_1", "team-a_1"),
+    "STREAMFN_REDIS_CLUSTER": ("ON", "on"),
+    "STREAMFN_SHARDS": ("64", 64),
     "STREAMFN_FUNCTIONS_DIR": ("/srv/fns", Path("/srv/fns")),
     "STREAMFN_HOST": ("0.0.0.0", "0.0.0.0"),
     "STREAMFN_PORT": ("9000", 9000),
@@ -42,6 +44,8 @@ VALID: dict[str, tuple[str, object]] = {
 INVALID: dict[str, str] = {
     "STREAMFN_REDIS_URL": "localhost:6379",
     "STREAMFN_NAMESPACE": "has space",
+    "STREAMFN_REDIS_CLUSTER": "maybe",
+    "STREAMFN_SHARDS": "12",
     "STREAMFN_PORT": "70000",
     "STREAMFN_VISIBILITY_TIMEOUT": "0",
     "STREAMFN_CLAIM_INTERVAL": "-1",

@@ -19,6 +19,7 @@ from redis.exceptions import (
     ClusterDownError,
     OutOfMemoryError,
     ReadOnlyError,
+    RedisClusterException,
     RedisError,
     ResponseError,
 )
@@ -39,9 +40,10 @@ _UNAVAILABLE_TYPES = (
     BusyLoadingError,
     ReadOnlyError,
     ClusterDownError,
+    RedisClusterException,  # no node serves a slot (failover under way), or none answers
     OutOfMemoryError,
 )
-_UNAVAILABLE_PREFIXES = ("LOADING", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "OOM")
+_UNAVAILABLE_PREFIXES = ("LOADING", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "OOM")
 _HTTP_CODES = {
     400: ErrorCode.INVALID_PARAMETER,
     404: ErrorCode.NOT_FOUND,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,12 +40,34 @@ def make_redis(
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=1),
     }
     if is_cluster(settings):
+        if pool_timeout is not None:
+            return GatedCluster.from_url(settings.redis_url, gate=max_connections, **options)
         return RedisCluster.from_url(settings.redis_url, **options)
     options["retry_on_error"] = [ConnectionResetError]
     if pool_timeout is None:
         return Redis.from_url(settings.redis_url, **options)
     pool = BlockingConnectionPool.from_url(settings.redis_url, timeout=pool_timeout, **options)
     return Redis.from_pool(pool)
+
+
+class GatedCluster(RedisCluster):
+    """redis-py's cluster client, with callers beyond ``gate`` commands in flight waiting.
+
+    Its per-node pools have no wait: a caller finding every connection of a node busy gets
+    ``MaxConnectionsError`` at once, where the single-node client's blocking pool waits (the
+    gateway's thousand ``?wait=`` callers read their records at the same moment).  The gate
+    admits ``gate`` commands at a time; each node allows twice that, for pipelines, which
+    take a connection per node outside the gate.
+    """
+
+    def __init__(self, *args: Any, gate: int, **kwargs: Any) -> None:
+        kwargs["max_connections"] = 2 * gate
+        super().__init__(*args, **kwargs)
+        self._gate = asyncio.Semaphore(gate)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._gate:
+            return await super().execute_command(*args, **kwargs)
 
 
 def redact(url: str) -> str:

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from streamfn.tasks import cancel_and_wait
 
@@ -98,7 +98,7 @@ class Loop:
         try:
             delay = await self.tick()
             self.backoff.reset()
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             delay = self.backoff.next()
             self.logger.warning("%s: Redis error (%s); retrying in %.2f s", self.name, exc, delay)
         except Exception:

@@ -1,15 +1,27 @@
-"""Redis clients built from settings, with timeouts so a dead server fails fast (503)."""
+"""Redis clients built from settings, with timeouts so a dead server fails fast (503).
+
+``STREAMFN_REDIS_URL`` names one server (``redis://``, ``rediss://``, ``unix://``) or a master
+found through Sentinel (``redis+sentinel://``, :mod:`streamfn.sentinel_url`).  A Sentinel
+client is redis-py's ``Sentinel.master_for``: each new connection asks the Sentinels where the
+master is, a pool that learns of a new master drops its idle connections to the old one, and
+a connection that gets ``READONLY`` (it still talks to a demoted master) disconnects and
+raises a ConnectionError, so the next command reconnects to the new master.
+"""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.backoff import ExponentialBackoff
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
+from streamfn.redis_url import SentinelUrl, is_sentinel_url, parse_sentinel_url
 from streamfn.settings import Settings
+
+SENTINEL_TIMEOUT = 1.0
+"""Seconds to connect to, or hear from, one Sentinel before asking the next."""
 
 
 def make_redis(
@@ -23,7 +35,11 @@ def make_redis(
 
     With ``pool_timeout`` set, a caller finding every connection busy waits up to that many
     seconds for one (a server with many concurrent requests); without it, it fails at once.
+    A ``WAIT`` for replicas (``STREAMFN_DURABLE_REPLICAS``) may hold a connection for up to
+    ``STREAMFN_DURABLE_TIMEOUT_MS``, which is added to the socket timeout.
     """
+    if settings.durable_replicas:
+        socket_timeout += settings.durable_timeout_ms / 1000
     options: dict[str, Any] = {
         "decode_responses": False,
         "max_connections": max_connections,
@@ -33,17 +49,40 @@ def make_redis(
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=1),
         "retry_on_error": [ConnectionResetError],
     }
+    url = settings.redis_url
+    if is_sentinel_url(url):
+        return _master_client(parse_sentinel_url(url), options, pool_timeout)
     if pool_timeout is None:
-        return Redis.from_url(settings.redis_url, **options)
-    pool = BlockingConnectionPool.from_url(settings.redis_url, timeout=pool_timeout, **options)
+        return Redis.from_url(url, **options)
+    pool = BlockingConnectionPool.from_url(url, timeout=pool_timeout, **options)
     return Redis.from_pool(pool)
 
 
-def redact(url: str) -> str:
-    """``url`` without its password, for banners and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+class _MasterPool(SentinelConnectionPool):
+    """A Sentinel master pool that also closes its Sentinel clients when the client closes."""
+
+    async def disconnect(self, inuse_connections: bool = True) -> None:
+        await super().disconnect(inuse_connections)
+        if inuse_connections:  # a full close (a new master only drops the idle connections)
+            await self.sentinel_manager.aclose()
+
+
+class _BlockingMasterPool(_MasterPool, BlockingConnectionPool):
+    """The same, waiting up to ``timeout`` s for a free connection instead of failing."""
+
+
+def _master_client(target: SentinelUrl, options: dict[str, Any], timeout: float | None) -> Redis:
+    sentinel_kwargs = {
+        "socket_connect_timeout": SENTINEL_TIMEOUT,
+        "socket_timeout": SENTINEL_TIMEOUT,
+        # One try per Sentinel: discovery itself moves on to the next one.
+        "retry": Retry(NoBackoff(), retries=0),
+        **target.sentinel_kwargs(),
+    }
+    sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    pool_class: type[SentinelConnectionPool] = _MasterPool
+    kwargs = {**options, **target.node_kwargs()}
+    if timeout is not None:
+        pool_class, kwargs["timeout"] = _BlockingMasterPool, timeout
+    client: Redis = sentinel.master_for(target.service, connection_pool_class=pool_class, **kwargs)
+    return client

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from streamfn import codec, outcomes
 from streamfn.batching import ScriptBatcher
+from streamfn.durable import Durability
 from streamfn.errors import BacklogFull
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
@@ -60,7 +61,7 @@ class RDB:
         self.redis = redis
         self.settings = settings
         self.keys = Keys(settings.namespace)
-        self._enqueue = ScriptBatcher(redis, SCRIPTS.enqueue)
+        self._enqueue = ScriptBatcher(redis, SCRIPTS.enqueue, Durability.of(settings))
 
     async def enqueue(
         self,

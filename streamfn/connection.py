@@ -5,7 +5,10 @@ found through Sentinel (``redis+sentinel://``, :mod:`streamfn.sentinel_url`).  A
 client is redis-py's ``Sentinel.master_for``: each new connection asks the Sentinels where the
 master is, a pool that learns of a new master drops its idle connections to the old one, and
 a connection that gets ``READONLY`` (it still talks to a demoted master) disconnects and
-raises a ConnectionError, so the next command reconnects to the new master.
+raises :class:`MasterDemoted`.  Nothing ran on that connection, so unlike other connection
+errors this one is retried at once by redis-py's own retry, which reconnects through the
+Sentinels.  The pipelined fast path (:mod:`streamfn.resp`) never retries: its caller gets the
+error (the gateway answers 503) and the connection is gone from the pool.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.asyncio.connection import Connection, SSLConnection
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.retry import Retry
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError
 
 from streamfn.redis_url import SentinelUrl, is_sentinel_url, parse_sentinel_url
 from streamfn.settings import Settings
@@ -46,7 +52,9 @@ def make_redis(
         "socket_connect_timeout": 2.0,
         "socket_timeout": socket_timeout,
         "health_check_interval": 30,
-        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=1),
+        # asyncio's Retry (the sync one cannot catch what a coroutine raises), and only for
+        # errors where the command surely did not run: the scripts are not all idempotent.
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=1, supported_errors=()),
         "retry_on_error": [ConnectionResetError],
     }
     url = settings.redis_url
@@ -58,8 +66,53 @@ def make_redis(
     return Redis.from_pool(pool)
 
 
+class MasterDemoted(RedisConnectionError):
+    """The server this connection reached as the master is a replica now; nothing ran."""
+
+
+class _MasterConnection(SentinelManagedConnection):
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        # redis-py 8.1 reconnects a dropped connection here to its last address, skipping the
+        # Sentinel lookup its connect() does: a retry would reach the demoted master again.
+        if not self.is_connected:
+            await self.connect()  # type: ignore[no-untyped-call]
+        await super().send_packed_command(command, check_health)
+
+    async def read_response(
+        self,
+        disable_decoding: bool = False,
+        timeout: float | None = None,
+        *,
+        disconnect_on_error: float | None = True,  # sic: redis-py's annotation
+        push_request: bool | None = False,
+    ) -> Any:
+        try:  # Connection's, not SentinelManagedConnection's: that raises a bare ConnectionError
+            return await Connection.read_response(
+                self,
+                disable_decoding=disable_decoding,
+                timeout=timeout,
+                disconnect_on_error=bool(disconnect_on_error),
+                push_request=push_request,
+            )
+        except ReadOnlyError:
+            await self.disconnect()  # the next connect asks the Sentinels again
+            raise MasterDemoted(
+                f"{self.host}:{self.port} is a replica now; reconnecting to the master"
+            ) from None
+
+
+class _MasterSSLConnection(_MasterConnection, SSLConnection):
+    pass
+
+
 class _MasterPool(SentinelConnectionPool):
-    """A Sentinel master pool that also closes its Sentinel clients when the client closes."""
+    """A Sentinel master pool: its connections raise :class:`MasterDemoted`, and closing the
+    client also closes its Sentinel clients."""
+
+    def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
+        tls = kwargs.get("ssl", False)
+        kwargs.setdefault("connection_class", _MasterSSLConnection if tls else _MasterConnection)
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
 
     async def disconnect(self, inuse_connections: bool = True) -> None:
         await super().disconnect(inuse_connections)
@@ -76,12 +129,13 @@ def _master_client(target: SentinelUrl, options: dict[str, Any], timeout: float 
         "socket_connect_timeout": SENTINEL_TIMEOUT,
         "socket_timeout": SENTINEL_TIMEOUT,
         # One try per Sentinel: discovery itself moves on to the next one.
-        "retry": Retry(NoBackoff(), retries=0),
+        "retry": Retry(NoBackoff(), retries=0, supported_errors=()),
         **target.sentinel_kwargs(),
     }
     sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
     pool_class: type[SentinelConnectionPool] = _MasterPool
     kwargs = {**options, **target.node_kwargs()}
+    kwargs["retry_on_error"] = [*options["retry_on_error"], MasterDemoted]
     if timeout is not None:
         pool_class, kwargs["timeout"] = _BlockingMasterPool, timeout
     client: Redis = sentinel.master_for(target.service, connection_pool_class=pool_class, **kwargs)

@@ -8,7 +8,7 @@ back) and the sentinels turn it into the new master's replica.  The load goes on
 Figures: the outage (from the kill to the first 202 after it), every status answered during
 it, acknowledged invocations lost (a 202 whose record is not ``succeeded`` at the end),
 duplicates (executions beyond the first), and the gateway and runners still the same pids.
-Used by ``test_sentinel_failover.py`` and, for repeated runs, ``python -m
+Used by ``test_sentinel_failover.py`` (SF1) and, for repeated runs, ``python -m
 tests.fault.sentinel_figures``.
 """
 

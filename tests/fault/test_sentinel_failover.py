@@ -1,4 +1,4 @@
-"""S1: kill -9 the Sentinel-managed master under load; S1-durable: the same with
+"""SF1: kill -9 the Sentinel-managed master under load; SF1-durable: the same with
 ``STREAMFN_DURABLE_REPLICAS=1``.
 
 Hard: while no master is reachable the gateway answers only 503 (never 500, never a dropped
@@ -23,11 +23,11 @@ FAULT = (
 )
 
 
-async def test_s1_master_killed_gateway_answers_503_then_recovers(make_stack: MakeStack) -> None:
+async def test_sf1_master_killed_gateway_answers_503_then_recovers(make_stack: MakeStack) -> None:
     stack = await make_stack(sentinel=True)
     figures = await sentinel_failover(stack, durable=False)
     record(
-        "S1",
+        "SF1",
         title="Sentinel failover: kill -9 the master (1 replica, 3 sentinels)",
         fault=FAULT,
         expectation="only 503 while no master; recover without restarts; loss reported",
@@ -37,11 +37,11 @@ async def test_s1_master_killed_gateway_answers_503_then_recovers(make_stack: Ma
     _assert_clean_outage(figures)
 
 
-async def test_s1_durable_loses_nothing_acknowledged(make_stack: MakeStack) -> None:
+async def test_sf1_durable_loses_nothing_acknowledged(make_stack: MakeStack) -> None:
     stack = await make_stack(sentinel=True)
     figures = await sentinel_failover(stack, durable=True)
     record(
-        "S1-durable",
+        "SF1-durable",
         title="Sentinel failover with STREAMFN_DURABLE_REPLICAS=1",
         fault=FAULT,
         expectation="lost acknowledged 0; only 503 while unconfirmed; recover without restarts",

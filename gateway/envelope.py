@@ -3,8 +3,9 @@
 Handlers raise :class:`ApiError`; :func:`response_for` (called by the gateway's one
 middleware, :mod:`streamfn.gateway.middleware`) turns that, aiohttp's own HTTP
 errors (no route, wrong method, body too large), a full backlog (429 with Retry-After), an
-unreachable Redis (503) and anything unexpected (500, logged, no traceback in the body) into
-that envelope.
+unreachable Redis or one with no master (503 ``redis_unavailable``), replicas that did not
+confirm an enqueue (503 ``replication_unconfirmed``) and anything unexpected (500, logged, no
+traceback in the body) into that envelope.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from streamfn.errors import BacklogFull, ErrorCode, StreamfnError
+from streamfn.errors import BacklogFull, ErrorCode, ReplicationUnconfirmed, StreamfnError
 from streamfn.gateway.models import Error, ErrorDetail
 from streamfn.gateway.responses import model_response
 
@@ -43,7 +44,15 @@ _UNAVAILABLE_TYPES = (
     RedisClusterException,  # no node serves a slot (failover under way), or none answers
     OutOfMemoryError,
 )
-_UNAVAILABLE_PREFIXES = ("LOADING", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "OOM")
+_UNAVAILABLE_PREFIXES = (
+    "LOADING",
+    "MASTERDOWN",
+    "READONLY",
+    "CLUSTERDOWN",
+    "TRYAGAIN",
+    "OOM",
+    "NOREPLICAS",
+)
 _HTTP_CODES = {
     400: ErrorCode.INVALID_PARAMETER,
     404: ErrorCode.NOT_FOUND,
@@ -76,7 +85,12 @@ def error_response(
 
 
 def is_redis_unavailable(exc: BaseException) -> bool:
-    """True for errors meaning Redis cannot serve right now (down, loading, read-only)."""
+    """True for errors meaning Redis cannot serve right now (down, loading, read-only).
+
+    That includes Sentinel's: no Sentinel names a master (``MasterNotFoundError``) and a
+    connection still on a demoted master (redis-py turns its ``READONLY`` into a
+    ConnectionError and reconnects through the Sentinels on the next command).
+    """
     if isinstance(exc, _UNAVAILABLE_TYPES):
         return True
     return isinstance(exc, ResponseError) and str(exc).startswith(_UNAVAILABLE_PREFIXES)
@@ -104,6 +118,8 @@ def response_for(request: web.Request, exc: Exception) -> web.StreamResponse:
     """The JSON envelope answering ``exc``, raised while handling ``request``."""
     if isinstance(exc, BacklogFull):
         return backlog_full(exc)
+    if isinstance(exc, ReplicationUnconfirmed):
+        return error_response(exc.code, exc.message, {"Retry-After": "1"})
     if isinstance(exc, StreamfnError):
         return error_response(exc.code, exc.message, **getattr(exc, "extra", {}))
     if isinstance(exc, web.HTTPException):

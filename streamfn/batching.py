@@ -12,17 +12,25 @@ import asyncio
 from typing import Any
 
 from streamfn.connection import AnyRedis
+from streamfn.durable import Durability
 from streamfn.scripts import Call, Script, run_batch
 
 MAX_BATCH = 512
 
 
 class ScriptBatcher:
-    """Queue calls of one script; each caller gets its own reply (or its own exception)."""
+    """Queue calls of one script; each caller gets its own reply (or its own exception).
 
-    def __init__(self, redis: AnyRedis, script: Script) -> None:
+    With ``durability``, each batch ends with one ``WAIT`` for replicas, and its callers get
+    :class:`~streamfn.errors.ReplicationUnconfirmed` when too few confirm.
+    """
+
+    def __init__(
+        self, redis: AnyRedis, script: Script, durability: Durability | None = None
+    ) -> None:
         self._redis = redis
         self._script = script
+        self._durability = durability
         self._calls: list[Call] = []
         self._futures: list[asyncio.Future[Any]] = []
         self._scheduled = False
@@ -57,7 +65,7 @@ class ScriptBatcher:
 
     async def _flush(self, calls: list[Call], futures: list[asyncio.Future[Any]]) -> None:
         try:
-            results = await run_batch(self._redis, calls)
+            results = await run_batch(self._redis, calls, durability=self._durability)
         except BaseException as exc:  # connection lost, cancelled: every caller learns it
             for fut in futures:
                 if not fut.done():

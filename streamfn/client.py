@@ -12,6 +12,7 @@ from typing import Any
 
 from streamfn import codec
 from streamfn.connection import AnyRedis
+from streamfn.durable import Durability
 from streamfn.errors import BacklogFull
 from streamfn.keys import Keys
 from streamfn.names import is_function_name, new_invocation_id
@@ -75,7 +76,9 @@ class Client:
 
         ``payload`` is any JSON value, or ``bytes`` already holding JSON.  Raises
         :class:`BacklogFull` (nothing written) when it is due now and the function already
-        has ``STREAMFN_MAX_BACKLOG`` invocations queued or running.
+        has ``STREAMFN_MAX_BACKLOG`` invocations queued or running, and
+        :class:`~streamfn.errors.ReplicationUnconfirmed` when ``STREAMFN_DURABLE_REPLICAS``
+        replicas did not confirm it in time.
         """
         _check_function(function)
         body = payload if isinstance(payload, bytes) else codec.dumps(payload)
@@ -96,6 +99,9 @@ class Client:
         Past ``STREAMFN_MAX_BACKLOG`` it raises :class:`BacklogFull` once the whole batch has
         run: ``accepted`` holds the ids it did queue (they will run), ``refused`` the positions
         in ``payloads`` of those it did not (nothing written for them: resubmit them later).
+        With ``STREAMFN_DURABLE_REPLICAS`` set and too few replicas confirming the batch in
+        time, it raises :class:`~streamfn.errors.ReplicationUnconfirmed` (the invocations
+        were written to the master; a failover could lose them).
         """
         _check_function(function)
         k = self.keys
@@ -107,7 +113,7 @@ class Client:
             ids.append(inv)
             body = payload if isinstance(payload, bytes) else codec.dumps(payload)
             calls.append(enqueue(k, function, inv, body, max_backlog=cap))
-        results = await run_batch(self.redis, calls)
+        results = await run_batch(self.redis, calls, durability=Durability.of(self.settings))
         for r in results:
             if isinstance(r, Exception):
                 raise r

@@ -23,6 +23,7 @@ class ErrorCode(Enum):
     UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", 415)
     BACKLOG_FULL = ("backlog_full", 429)
     REDIS_UNAVAILABLE = ("redis_unavailable", 503)
+    REPLICATION_UNCONFIRMED = ("replication_unconfirmed", 503)
     INTERNAL = ("internal_error", 500)
 
     @property
@@ -69,3 +70,23 @@ class BacklogFull(StreamfnError):
         self.cap = cap
         self.accepted = list(accepted)
         self.refused = list(refused)
+
+
+class ReplicationUnconfirmed(StreamfnError):
+    """Fewer replicas than ``STREAMFN_DURABLE_REPLICAS`` confirmed a write within the timeout.
+
+    The write reached the master and may well survive, but a failover now could lose it, so it
+    is not acknowledged.  Retrying with the same Idempotency-Key is safe: the key is checked
+    first, so the invocation is queued at most once.
+    """
+
+    def __init__(self, acked: int, required: int, timeout_ms: int) -> None:
+        super().__init__(
+            ErrorCode.REPLICATION_UNCONFIRMED,
+            f"the invocation reached the Redis master but {acked} of the {required} replicas "
+            f"STREAMFN_DURABLE_REPLICAS requires confirmed it within {timeout_ms} ms, so a "
+            "failover could lose it; retry with the same Idempotency-Key (safe: it is queued "
+            "once; without a key a retry may queue it twice)",
+        )
+        self.acked = acked
+        self.required = required

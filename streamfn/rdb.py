@@ -13,6 +13,7 @@ from typing import Any
 from streamfn import codec, outcomes
 from streamfn.batching import ScriptBatcher
 from streamfn.connection import AnyRedis
+from streamfn.durable import Durability
 from streamfn.errors import BacklogFull
 from streamfn.keys import GROUP, Keys
 from streamfn.names import function_of
@@ -59,7 +60,7 @@ class RDB:
         self.redis = redis
         self.settings = settings
         self.keys = Keys.of(settings)
-        self._enqueue = ScriptBatcher(redis, SCRIPTS.enqueue)
+        self._enqueue = ScriptBatcher(redis, SCRIPTS.enqueue, Durability.of(settings))
 
     async def enqueue(
         self,

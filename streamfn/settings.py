@@ -15,6 +15,7 @@ from typing import Any
 
 from streamfn.keys import DEFAULT_SHARDS, MAX_SHARDS, is_shard_count
 from streamfn.names import NAMESPACE_RE
+from streamfn.redis_url import is_sentinel_url, parse_sentinel_url, redact
 
 CLUSTER_MODES = ("auto", "on", "off")
 
@@ -84,8 +85,13 @@ def _namespace(raw: str) -> str:
 
 
 def _redis_url(raw: str) -> str:
+    if is_sentinel_url(raw):
+        parse_sentinel_url(raw)  # a ValueError says what is wrong with it
+        return raw
     if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("must start with redis://, rediss:// or unix://")
+        raise ValueError(
+            "must start with redis://, rediss://, unix://, redis+sentinel:// or rediss+sentinel://"
+        )
     return raw
 
 
@@ -101,6 +107,13 @@ def _cluster_mode(raw: str) -> str:
     if mode not in CLUSTER_MODES:
         raise ValueError("must be auto, on or off")
     return mode
+
+
+def _wait_timeout_ms(raw: str) -> int:
+    value = _int(raw)
+    if not 1 <= value <= 60000:  # WAIT 0 would block forever
+        raise ValueError("must be a whole number of milliseconds from 1 to 60000")
+    return value
 
 
 def _log_level(raw: str) -> str:
@@ -196,6 +209,20 @@ class Settings:
             "queued + running invocations per function before new ones get 429 (0: no cap)",
         )
     )
+    durable_replicas: int = field(
+        metadata=_meta(
+            "STREAMFN_DURABLE_REPLICAS",
+            _non_negative_int,
+            "replicas that must confirm each enqueue before it is acknowledged (0: off)",
+        )
+    )
+    durable_timeout_ms: int = field(
+        metadata=_meta(
+            "STREAMFN_DURABLE_TIMEOUT_MS",
+            _wait_timeout_ms,
+            "milliseconds to wait for those replicas before answering 503",
+        )
+    )
     concurrency: int = field(
         metadata=_meta("STREAMFN_CONCURRENCY", _positive_int, "invocations a runner runs at once")
     )
@@ -265,7 +292,8 @@ class Settings:
             try:
                 values[f.name] = f.metadata["parse"](raw.strip())
             except ValueError as exc:
-                raise SettingsError(f"{name}={raw!r}: {exc}") from None
+                shown = redact(raw) if f.name == "redis_url" else raw  # never echo a password
+                raise SettingsError(f"{name}={shown!r}: {exc}") from None
         return replace(DEFAULTS, **values)
 
     @property
@@ -306,6 +334,8 @@ DEFAULTS = Settings(
     max_result=1024 * 1024,
     max_wait=300.0,
     max_backlog=0,
+    durable_replicas=0,
+    durable_timeout_ms=1000,
     concurrency=100,
     max_deliveries=5,
     shutdown_grace=10.0,

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TextIO
 
 from streamfn.cli.edge import SignalFlag
-from streamfn.connection import redact
 from streamfn.launch import (
     Child,
     ChildExited,
@@ -33,6 +32,7 @@ from streamfn.launch import (
     ping,
 )
 from streamfn.names import is_function_name
+from streamfn.redis_url import redact
 from streamfn.settings import Settings
 
 HEALTH_TIMEOUT = 30.0

@@ -3,7 +3,8 @@
 No HTTP: it uses :class:`streamfn.client.Client`, so it works without a gateway running.
 The arguments are parsed by the root parser (:mod:`streamfn.cli`); :func:`run` checks them.
 Exit codes: 0 succeeded / queued / scheduled / running, 1 failed / dead / cancelled,
-3 the wait timed out or Redis could not be reached, 75 refused by the backlog cap
+3 the wait timed out, Redis could not be reached or its replicas did not confirm the enqueue
+(``STREAMFN_DURABLE_REPLICAS``), 75 refused by the backlog cap
 (``STREAMFN_MAX_BACKLOG``; nothing was written, retry later).
 """
 
@@ -21,11 +22,12 @@ from streamfn import codec
 from streamfn.cli import edge
 from streamfn.cli.edge import UsageError
 from streamfn.client import Client
-from streamfn.connection import make_redis, redact
-from streamfn.errors import BacklogFull
+from streamfn.connection import make_redis
+from streamfn.errors import BacklogFull, ReplicationUnconfirmed
 from streamfn.names import is_function_name
 from streamfn.rdb import Enqueued
 from streamfn.record import Invocation
+from streamfn.redis_url import redact
 from streamfn.scripts import Reply
 from streamfn.settings import Settings
 
@@ -93,6 +95,9 @@ async def invoke(
     except BacklogFull as exc:
         print(f"streamfn: {exc.message}", file=err)
         return EXIT_BACKLOG_FULL
+    except ReplicationUnconfirmed as exc:
+        print(f"streamfn: {exc.message}", file=err)
+        return EXIT_UNAVAILABLE
     finally:
         await client.close()
         await redis.aclose()

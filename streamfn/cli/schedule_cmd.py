@@ -17,9 +17,10 @@ from redis.exceptions import RedisError
 
 from streamfn import codec
 from streamfn.cli import edge
-from streamfn.connection import AnyRedis, make_redis, redact
+from streamfn.connection import AnyRedis, make_redis
 from streamfn.keys import Keys
 from streamfn.names import is_function_name
+from streamfn.redis_url import redact
 from streamfn.registry import read_catalog
 from streamfn.schedules import Schedule, ScheduleError, ScheduleStore, parse_definition
 from streamfn.schedules.definition import MISFIRE_POLICIES

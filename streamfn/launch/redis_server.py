@@ -18,10 +18,11 @@ from typing import Literal
 
 import redis
 from redis.exceptions import AuthenticationError, RedisError
+from redis.sentinel import Sentinel
 
-from streamfn.connection import redact
 from streamfn.launch.children import Child, stop_all
 from streamfn.launch.ports import free_port
+from streamfn.redis_url import is_sentinel_url, parse_sentinel_url, redact
 
 Persistence = Literal["none", "aof", "rdb"]
 PERSISTENCE: dict[Persistence, tuple[str, ...]] = {
@@ -44,7 +45,7 @@ def ping(url: str, timeout: float = 1.0) -> bool:
     A server that answers but refuses our credentials is an error, not "absent": starting a
     private Redis then would hide a wrong password.
     """
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    client = _client(url, timeout)
     try:
         return bool(client.ping())
     except AuthenticationError as exc:
@@ -55,6 +56,19 @@ def ping(url: str, timeout: float = 1.0) -> bool:
         return False
     finally:
         client.close()
+
+
+def _client(url: str, timeout: float) -> redis.Redis:
+    """A synchronous client of ``url``; for a Sentinel URL, of the master the Sentinels name."""
+    limits = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+    if not is_sentinel_url(url):
+        return redis.Redis.from_url(url, **limits)
+    target = parse_sentinel_url(url)
+    sentinel_kwargs = {**limits, **target.sentinel_kwargs()}
+    sentinels = Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    nodes = {**limits, **target.node_kwargs()}
+    master: redis.Redis = sentinels.master_for(target.service, **nodes)  # type: ignore[no-untyped-call]
+    return master
 
 
 class PrivateRedis:

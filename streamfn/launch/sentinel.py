@@ -61,7 +61,8 @@ class PrivateSentinel:
         if self.dir is None:
             self.dir = Path(tempfile.mkdtemp(prefix="streamfn-sentinel-"))
         try:
-            self.master = self._node("master", [])
+            # No 5 s wait before a replica's first (diskless) sync.
+            self.master = self._node("master", ["--repl-diskless-sync-delay", "0"])
             for i in range(self.replica_count):
                 args = ["--replicaof", "127.0.0.1", str(self.master.port)]
                 self.replicas.append(self._node(f"replica{i}", args))
@@ -118,13 +119,26 @@ class PrivateSentinel:
         raise LookupError("the sentinels name no master we started")
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Wait until every sentinel knows the master, its replicas and the other sentinels."""
+        """Wait until every replica has synced and every sentinel knows the master, its
+        replicas and the other sentinels."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(self._sentinel_ready(s) for s in self.sentinels):
+            if self._replicas_online() and all(self._sentinel_ready(s) for s in self.sentinels):
                 return
             time.sleep(0.1)
         raise RedisUnavailable(f"the sentinels did not agree within {timeout:.0f} s")
+
+    def _replicas_online(self) -> bool:
+        assert self.master is not None
+        client = redis.Redis(port=self.master.port, socket_timeout=1.0, decode_responses=True)
+        try:
+            info: Any = client.info("replication")
+        except (RedisError, OSError):
+            return False
+        finally:
+            client.close()
+        states = [v.get("state") for k, v in info.items() if k.startswith("slave")]
+        return sum(1 for s in states if s == "online") >= self.replica_count
 
     def _sentinel_ready(self, sentinel: PrivateRedis) -> bool:
         client = redis.Redis(port=sentinel.port, socket_timeout=1.0, decode_responses=True)

@@ -28,6 +28,7 @@ from redis.exceptions import NoScriptError, ResponseError
 
 from streamfn import resp
 from streamfn.connection import AnyRedis
+from streamfn.durable import Durability
 from streamfn.scripts.loader import SCRIPTS, Arg, Call, Script, ScriptSet
 from streamfn.scripts.replies import Reply
 
@@ -48,12 +49,16 @@ def _is_noscript(value: object) -> bool:
     )
 
 
-async def run_batch(redis: AnyRedis, calls: Sequence[Call]) -> list[Any]:
+async def run_batch(
+    redis: AnyRedis, calls: Sequence[Call], *, durability: Durability | None = None
+) -> list[Any]:
     """Run many calls of one script in one pipelined round trip (:mod:`streamfn.resp`).
 
     A NOSCRIPT reply means that call did not run, so those calls alone are retried after the
     script is loaded.  Other errors are returned in place, as exception values.  Calls of
-    different scripts raise ValueError (send one batch per script).
+    different scripts raise ValueError (send one batch per script).  With ``durability``, a
+    ``WAIT`` ends each round trip, on the connection that carried its writes, and replies the
+    replicas did not confirm become errors (:mod:`streamfn.durable`).
     """
     if not calls:
         return []
@@ -62,19 +67,26 @@ async def run_batch(redis: AnyRedis, calls: Sequence[Call]) -> list[Any]:
     if len(pairs) != len(calls):
         other = next(c[0] for c in calls if c[0] is not script)
         raise ValueError(f"one batch runs one script: {script.name} and {other.name} were mixed")
-    results = await _send(redis, script, pairs)
+    tail = () if durability is None else (durability.command(),)
+    results = await _send(redis, script, pairs, *tail)
+    waits = results[len(pairs) :]
+    del results[len(pairs) :]
     retry = [i for i, r in enumerate(results) if _is_noscript(r)]
     if retry:
         await redis.script_load(script.source)
-        again = await _send(redis, script, [pairs[i] for i in retry])
-        for i, value in zip(retry, again, strict=True):
+        again = await _send(redis, script, [pairs[i] for i in retry], *tail)
+        waits += again[len(retry) :]
+        for i, value in zip(retry, again[: len(retry)], strict=True):
             results[i] = value
-    return results
+    return results if durability is None else durability.confirm(results, waits)
 
 
-async def _send(redis: AnyRedis, script: Script, pairs: Sequence[Pair]) -> list[Any]:
-    # Kept here, taking (keys, args) pairs: tests/support/script_spy.py patches it.
+async def _send(redis: AnyRedis, script: Script, pairs: Sequence[Pair], *tail: bytes) -> list[Any]:
+    # Kept here, taking (keys, args) pairs: tests/support/script_spy.py patches it.  ``tail``:
+    # encoded commands sent after the calls on the same connection (their replies come last).
     if isinstance(redis, RedisCluster):
+        if tail:  # make_redis refuses STREAMFN_DURABLE_REPLICAS on a cluster
+            raise ValueError("a WAIT cannot follow calls spread over a cluster's nodes")
         return await _send_each(redis, script, pairs)
     sha, fewest, most = script.sha, script.shape.required, script.most_keys
     commands: list[bytes] = []
@@ -88,6 +100,7 @@ async def _send(redis: AnyRedis, script: Script, pairs: Sequence[Pair]) -> list[
             append(pack(("EVALSHA", sha, n, *keys, *args)))
     except TypeError:  # an argument hiredis does not pack: encode them all the slow way
         commands = [resp.encode(("EVALSHA", sha, len(keys), *keys, *args)) for keys, args in pairs]
+    commands.extend(tail)
     return await resp.execute(redis, b"".join(commands), len(commands))
 
 

@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from streamfn.connection import make_redis
 from streamfn.keys import GROUP, Keys
 from streamfn.launch import Child, PrivateRedis, python_module, spawn_runner
+from streamfn.launch.sentinel import PrivateSentinel
 from streamfn.registry import read_catalog
 from streamfn.settings import Settings
 from tests.fault.probe import Execution, read_executions, write_probe
@@ -36,14 +37,25 @@ class Stack:
     """One scenario's processes; :meth:`close` stops every one of them (SIGCONT first)."""
 
     def __init__(
-        self, settings: Settings, tmp: Path, *, own_redis: bool = False, appendonly: bool = False
+        self,
+        settings: Settings,
+        tmp: Path,
+        *,
+        own_redis: bool = False,
+        appendonly: bool = False,
+        sentinel: bool = False,
     ) -> None:
         self.tmp = tmp
         self.server: PrivateRedis | None = None
+        self.deployment: PrivateSentinel | None = None
         if own_redis:
             self.server = PrivateRedis(persistence="aof" if appendonly else "none")
             self.server.start()
             settings = replace(settings, redis_url=self.server.url)
+        if sentinel:  # 1 master, 1 replica, 3 sentinels; everything reaches it by Sentinel
+            self.deployment = PrivateSentinel(replicas=1, sentinels=3)
+            self.deployment.start()
+            settings = replace(settings, redis_url=self.deployment.url)
         self.settings = settings
         self.keys = Keys.of(settings)
         self.probe_log = tmp / "exec.log"
@@ -164,6 +176,8 @@ class Stack:
             await client.aclose()
         if self.server is not None:
             self.server.stop()
+        if self.deployment is not None:
+            self.deployment.stop()
 
 
 def _listed(gateway: Child, function: str) -> Callable[[], Awaitable[bool]]:

@@ -25,6 +25,7 @@ class History:
     timeline: list[tuple[float, int]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)  # "<status> <error code>" of refusals
 
     def five_hundreds(self) -> dict[int, int]:
         return {s: n for s, n in self.statuses.items() if s >= 500}
@@ -68,6 +69,8 @@ class Load:
         self.history.timeline.append((time.time(), status))
         self.history.latencies.append(time.time() - sent)
         if status != 202:
+            code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+            self.history.codes[f"{status} {code}"] += 1
             return None
         inv: str = body["id"]
         self.history.acked[inv] = sent + delay if delay else None

@@ -36,8 +36,11 @@ async def test_healthz_ok(client: Client) -> None:
     assert await response.json() == {"status": "ok"}
 
 
-async def test_nothing_listening_is_503_everywhere(settings: Settings) -> None:
-    down = replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+@pytest.mark.parametrize("scheme", ["redis", "redis+sentinel"])
+async def test_nothing_listening_is_503_everywhere(settings: Settings, scheme: str) -> None:
+    # redis+sentinel: no Sentinel answers, so no master is known (MasterNotFoundError)
+    where = f"127.0.0.1:{free_port()}" + ("/mymaster/0" if "sentinel" in scheme else "/0")
+    down = replace(settings, redis_url=f"{scheme}://{where}")
     async with serving(down) as client:
         for method, path in REDIS_ROUTES:
             response = await client.request(method, path, json={"x": 1})

@@ -24,9 +24,11 @@ def record_script_calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         calls.append((self.name, list(keys)))
         return await run(self, redis, keys, args)
 
-    async def spy_send(redis: Redis, script: Script, batch: Sequence[Call]) -> list[Any]:
+    async def spy_send(
+        redis: Redis, script: Script, batch: Sequence[Call], *tail: bytes
+    ) -> list[Any]:
         calls.extend((script.name, list(keys)) for keys, _ in batch)
-        return await send(redis, script, batch)
+        return await send(redis, script, batch, *tail)
 
     monkeypatch.setattr(Script, "run", spy_run)
     monkeypatch.setattr(scripts, "_send", spy_send)

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 from redis.exceptions import RedisError
@@ -71,8 +72,10 @@ class PrivateCluster:
                         "--cluster-enabled", "yes",
                         "--cluster-config-file", "nodes.conf",
                         "--cluster-node-timeout", str(self.node_timeout_ms),
-                        # Replicas must not wait before they may take over (test failovers).
+                        # Replicas must not wait before they may take over (test failovers),
+                        # and their first sync starts at once (not 5 s after they ask).
                         "--cluster-replica-validity-factor", "0",
+                        "--repl-diskless-sync-delay", "0",
                     ],
                 )  # fmt: skip
                 (self.dir / f"node{i}").mkdir(parents=True, exist_ok=True)
@@ -98,22 +101,32 @@ class PrivateCluster:
             raise RedisUnavailable(f"redis-cli --cluster create failed: {done.stdout[-500:]}")
 
     def wait_ok(self, timeout: float = STATE_TIMEOUT) -> None:
-        """Wait until every live node says ``cluster_state:ok`` and knows every node."""
+        """Wait until every live node says ``cluster_state:ok`` and knows every node, and
+        every live node beyond the ``masters`` is a replica synced with its master (so a
+        failover loses no more than the last writes)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(self._node_ok(node) for node in self.nodes if node.child and node.child.alive()):
+            states = [self._node_state(node) for node in self.alive()]
+            if None not in states and states.count("replica") == len(states) - self.masters:
                 return
             time.sleep(0.05)
         raise RedisUnavailable(f"the cluster did not reach cluster_state:ok in {timeout:.0f} s")
 
-    def _node_ok(self, node: PrivateRedis) -> bool:
+    def _node_state(self, node: PrivateRedis) -> str | None:
+        """``master`` or ``replica`` (synced) when the node is ok, else None."""
         client = redis.Redis(port=node.port, socket_timeout=1.0, decode_responses=True)
         try:
             info = client.cluster("INFO")
             known = int(info.get("cluster_known_nodes", 0))
-            return bool(info.get("cluster_state") == "ok" and known == len(self.nodes))
+            if info.get("cluster_state") != "ok" or known != len(self.nodes):
+                return None
+            replication: Any = client.info("replication")
+            if replication.get("role") != "slave":
+                return "master"
+            synced = not int(replication.get("master_sync_in_progress", 0))
+            return "replica" if replication.get("master_link_status") == "up" and synced else None
         except (RedisError, OSError, ValueError):
-            return False
+            return None
         finally:
             client.close()
 

@@ -9,11 +9,24 @@ raises :class:`MasterDemoted`.  Nothing ran on that connection, so unlike other 
 errors this one is retried at once by redis-py's own retry, which reconnects through the
 Sentinels.  The pipelined fast path (:mod:`streamfn.resp`) never retries: its caller gets the
 error (the gateway answers 503) and the connection is gone from the pool.
+
+A Redis Cluster client (:class:`ClusterClient`) is redis-py's, with two changes for failover.
+It retries a command only after ``CLUSTERDOWN`` or an uncovered slot, where nothing ran:
+redis-py also retries after a connection error or timeout, which may come after a script ran
+(an enqueue sent twice answers "invocation exists").  And when a command's ``CLUSTERDOWN``
+(every node answers it between a master's failure and its replica's promotion) makes redis-py
+reset the client, the reset no longer disconnects the connections other commands are using,
+on every node: it refreshes the slot map at the next command and closes only idle
+connections, as redis-py does after a connection error.  Those commands had run, or would
+have, on healthy masters; cut off, they came back as errors (an enqueue that ran answered
+503) or, caught mid-connect, as ``AttributeError``/``RuntimeError`` (a 500).  A connection
+closed under a command anyway raises a ``ConnectionError`` (nothing was sent).
 """
 
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from typing import Any, TypeAlias
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
@@ -21,8 +34,8 @@ from redis.asyncio.connection import Connection, SSLConnection
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ClusterDownError, ReadOnlyError, SlotNotCoveredError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError
 
 from streamfn.redis_url import SentinelUrl, is_sentinel_url, parse_sentinel_url
 from streamfn.settings import Settings, SettingsError
@@ -71,10 +84,10 @@ def make_redis(
                 "STREAMFN_DURABLE_REPLICAS is not supported on a Redis Cluster yet: a batch's "
                 "WAIT must follow its writes on each node's connection; set it to 0"
             )
-        del options["retry_on_error"]  # the cluster client retries by its own rules
+        del options["retry_on_error"]  # ClusterClient retries by its own rules
         if pool_timeout is not None:
             return GatedCluster.from_url(url, gate=max_connections, **options)
-        return RedisCluster.from_url(url, **options)
+        return ClusterClient.from_url(url, **options)
     if is_sentinel_url(url):
         return _master_client(parse_sentinel_url(url), options, pool_timeout)
     if pool_timeout is None:
@@ -83,7 +96,64 @@ def make_redis(
     return Redis.from_pool(pool)
 
 
-class GatedCluster(RedisCluster):
+class _ClusterConnection(Connection):
+    async def _send_packed_command(self, command: Any) -> None:
+        # The client's reset (CLUSTERDOWN, a failover) disconnects connections in use too; the
+        # next write would find no writer (AttributeError) or a closed transport (uvloop's
+        # RuntimeError).  Nothing was sent: say so as the connection error it is.
+        writer = self._writer
+        if writer is None or writer.transport.is_closing():
+            raise RedisConnectionError(
+                f"{self.host}:{self.port}: the connection was closed under this command "
+                "(the cluster client reset its connections); nothing was sent"
+            )
+        await super()._send_packed_command(command)
+
+
+class _ClusterSSLConnection(_ClusterConnection, SSLConnection):
+    pass
+
+
+_IN_COMMAND: ContextVar[bool] = ContextVar("streamfn_cluster_in_command", default=False)
+"""Set while :meth:`ClusterClient.execute_command` runs: an ``aclose`` then is redis-py's
+own reset after an error, not the owner closing the client."""
+
+
+class ClusterClient(RedisCluster):
+    """redis-py's cluster client, safe across a failover (module docstring)."""
+
+    ERRORS_ALLOW_RETRY = (ClusterDownError, SlotNotCoveredError)  # type: ignore[assignment]
+    """Retried (``retry``'s count, after a topology refresh): errors where nothing ran."""
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        token = _IN_COMMAND.set(True)
+        try:
+            return await super().execute_command(*args, **kwargs)
+        finally:
+            _IN_COMMAND.reset(token)
+
+    async def aclose(self) -> None:
+        if not _IN_COMMAND.get():
+            await super().aclose()
+            return
+        # redis-py resetting after CLUSTERDOWN (or MOVED after MOVED) from inside a command.
+        self._initialize = True  # the next command asks for the slot map again
+        for node in self.get_nodes():
+            node.update_active_connections_for_reconnect()  # once their command is done
+            await node.disconnect_free_connections()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # redis-py fixes its connection class; every node (those found later too) is built
+        # from these kwargs, the startup nodes were built already.
+        tls = self.connection_kwargs.get("connection_class") is SSLConnection
+        connection_class = _ClusterSSLConnection if tls else _ClusterConnection
+        self.connection_kwargs["connection_class"] = connection_class
+        for node in self.startup_nodes:
+            node.connection_class = connection_class
+
+
+class GatedCluster(ClusterClient):
     """redis-py's cluster client, with callers beyond ``gate`` commands in flight waiting.
 
     Its per-node pools have no wait: a caller finding every connection of a node busy gets

@@ -13,7 +13,7 @@ from typing import Any
 
 from streamfn.connection import AnyRedis
 from streamfn.durable import Durability
-from streamfn.scripts import Call, Script, run_batch
+from streamfn.scripts import Call, PartialBatch, Script, run_batch
 
 MAX_BATCH = 512
 
@@ -66,6 +66,8 @@ class ScriptBatcher:
     async def _flush(self, calls: list[Call], futures: list[asyncio.Future[Any]]) -> None:
         try:
             results = await run_batch(self._redis, calls, durability=self._durability)
+        except PartialBatch as exc:  # a cluster master is down: its calls alone failed
+            results = exc.results
         except BaseException as exc:  # connection lost, cancelled: every caller learns it
             for fut in futures:
                 if not fut.done():

@@ -24,7 +24,8 @@ from typing import Any
 
 from redis.asyncio import RedisCluster
 from redis.crc import key_slot
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from streamfn import resp
 from streamfn.connection import AnyRedis
@@ -32,9 +33,32 @@ from streamfn.durable import Durability
 from streamfn.scripts.loader import SCRIPTS, Arg, Call, Script, ScriptSet
 from streamfn.scripts.replies import Reply
 
-__all__ = ["SCRIPTS", "Arg", "Call", "Reply", "Script", "ScriptSet", "run", "run_batch"]
+__all__ = [
+    "SCRIPTS",
+    "Arg",
+    "Call",
+    "PartialBatch",
+    "Reply",
+    "Script",
+    "ScriptSet",
+    "run",
+    "run_batch",
+]
 
 Pair = tuple[Sequence[str], Sequence[Arg]]
+
+
+class PartialBatch(RedisConnectionError):
+    """A cluster batch whose calls on some masters failed (a connection error: a master is
+    down) while those on the others ran.  ``results`` has every call's reply or error in
+    place (a call never sent gets its slot's error).  A caller that retries a whole batch
+    on a connection error still can; one that answers each call (the gateway's batcher)
+    answers from ``results``, so a call that ran is not refused for another master's fault.
+    """
+
+    def __init__(self, message: str, results: list[Any]) -> None:
+        super().__init__(message)
+        self.results = results
 
 
 async def run(redis: AnyRedis, call: Call) -> Any:
@@ -114,7 +138,8 @@ async def _send_each(redis: RedisCluster, script: Script, pairs: Sequence[Pair])
 
     Calls of one slot run in batch order, one after another (as a pipeline would run them);
     slots run side by side.  Replies keep :func:`run_batch`'s contract: a refused call's
-    error in place, a connection error raised.
+    error in place, a connection error raised; when only some slots failed so, as
+    :class:`PartialBatch`, which carries the others' replies.
     """
     for keys, _ in pairs:  # all checked before any is sent, as on the pipelined path
         script.check(len(keys))
@@ -123,15 +148,25 @@ async def _send_each(redis: RedisCluster, script: Script, pairs: Sequence[Pair])
     for i, (keys, _) in enumerate(pairs):
         by_slot.setdefault(key_slot(keys[0].encode()) if keys else -1, []).append(i)
     gate = asyncio.Semaphore(CLUSTER_CONCURRENCY)
+    failures: list[RedisError | OSError] = []
 
     async def in_order(indexes: list[int]) -> None:
         async with gate:
-            for i in indexes:
+            for n, i in enumerate(indexes):
                 keys, args = pairs[i]
                 try:
                     results[i] = await script.run(redis, keys, args)
                 except ResponseError as exc:
                     results[i] = exc
+                except (RedisError, OSError) as exc:  # this slot's master: the rest unsent
+                    failures.append(exc)
+                    for j in indexes[n:]:
+                        results[j] = exc
+                    return
 
     await asyncio.gather(*(in_order(indexes) for indexes in by_slot.values()))
-    return results
+    if not failures:
+        return results
+    if all(isinstance(r, RedisError | OSError) and r in failures for r in results):
+        raise failures[0]
+    raise PartialBatch(str(failures[0]), results)

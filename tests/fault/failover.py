@@ -45,7 +45,7 @@ async def sentinel_failover(stack: Stack, *, durable: bool, rate: float = RATE) 
     load = Load(gw.url)
     stop = asyncio.Event()
     async with load:
-        traffic = asyncio.create_task(_until(load, rate, stop, {"sleep": 0.02}))
+        traffic = asyncio.create_task(invoke_until(load, rate, stop, {"sleep": 0.02}))
         await asyncio.sleep(BEFORE)
         old = deployment.current_master()
         killed = time.time()
@@ -57,11 +57,11 @@ async def sentinel_failover(stack: Stack, *, durable: bool, rate: float = RATE) 
         stop.set()
         await traffic
     acked = load.history.acked
-    finals = await _settled(stack, acked)
+    finals = await settled(stack, acked)
     figures = check(acked, stack.executions(), finals)
     after = sorted(t for t, s in load.history.timeline if t > killed and s == 202)
     recovered = after[0] if after else None
-    during = _statuses(load, killed, recovered or time.time())
+    during = statuses_between(load, killed, recovered or time.time())
     return {
         "durable_replicas": 1 if durable else 0,
         "outage_s": round(recovered - killed, 2) if recovered else None,
@@ -80,7 +80,7 @@ async def sentinel_failover(stack: Stack, *, durable: bool, rate: float = RATE) 
     }
 
 
-async def _until(load: Load, rate: float, stop: asyncio.Event, payload: Any) -> None:
+async def invoke_until(load: Load, rate: float, stop: asyncio.Event, payload: Any) -> None:
     tasks: list[asyncio.Task[str | None]] = []
     while not stop.is_set():
         tasks.append(asyncio.create_task(load.invoke(payload)))
@@ -123,7 +123,7 @@ def _has_online_replica(port: int) -> bool:
     return isinstance(replica, dict) and replica.get("state") == "online"
 
 
-async def _settled(stack: Stack, acked: dict[str, float | None]) -> dict[str, str | None]:
+async def settled(stack: Stack, acked: dict[str, float | None]) -> dict[str, str | None]:
     """Final statuses once nothing acknowledged is still queued (or after the timeout)."""
     deadline = time.monotonic() + SETTLE_TIMEOUT
     while True:
@@ -135,7 +135,7 @@ async def _settled(stack: Stack, acked: dict[str, float | None]) -> dict[str, st
         await asyncio.sleep(0.1)
 
 
-def _statuses(load: Load, start: float, end: float) -> dict[int, int]:
+def statuses_between(load: Load, start: float, end: float) -> dict[int, int]:
     seen: dict[int, int] = {}
     for t, status in load.history.timeline:
         if start < t < end:

@@ -5,7 +5,9 @@ A runner with a fault inside it (a crash point, no heartbeat) is started through
 
 Everything runs on loopback ports picked free, and every signal goes to a pid this harness
 started (never a process found by name).  A scenario that kills or restarts Redis gets a
-private redis-server (with ``appendonly`` as it asks); the others use the session's.
+private redis-server (with ``appendonly`` as it asks); the others use the session's.  A
+failover scenario gets a Sentinel deployment (``sentinel=True``) or a 3-master Redis Cluster
+with a replica per master (``cluster=True``) of its own.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from streamfn.connection import make_redis
+from streamfn.connection import AnyRedis, make_redis
 from streamfn.keys import GROUP, Keys
 from streamfn.launch import Child, PrivateRedis, python_module, spawn_runner
+from streamfn.launch.cluster import PrivateCluster
 from streamfn.launch.sentinel import PrivateSentinel
 from streamfn.registry import read_catalog
 from streamfn.settings import Settings
@@ -44,10 +46,12 @@ class Stack:
         own_redis: bool = False,
         appendonly: bool = False,
         sentinel: bool = False,
+        cluster: bool = False,
     ) -> None:
         self.tmp = tmp
         self.server: PrivateRedis | None = None
         self.deployment: PrivateSentinel | None = None
+        self.cluster: PrivateCluster | None = None
         if own_redis:
             self.server = PrivateRedis(persistence="aof" if appendonly else "none")
             self.server.start()
@@ -56,13 +60,17 @@ class Stack:
             self.deployment = PrivateSentinel(replicas=1, sentinels=3)
             self.deployment.start()
             settings = replace(settings, redis_url=self.deployment.url)
+        if cluster:  # 3 masters, a replica each; cluster-node-timeout 2 s
+            self.cluster = PrivateCluster(masters=3, replicas=1, node_timeout_ms=2000)
+            self.cluster.start()
+            settings = replace(settings, redis_url=self.cluster.url)
         self.settings = settings
         self.keys = Keys.of(settings)
         self.probe_log = tmp / "exec.log"
         self.runners: list[Child] = []
         self.gateways: list[Child] = []
-        self.redis: Redis = make_redis(settings)
-        self._old_clients: list[Redis] = []
+        self.redis: AnyRedis = make_redis(settings)
+        self._old_clients: list[AnyRedis] = []
         self.env: dict[str, str] = {"PROBE_FILE": str(self.probe_log)}
 
     def probe(self, name: str = "probe", **policy: Any) -> None:
@@ -178,6 +186,8 @@ class Stack:
             self.server.stop()
         if self.deployment is not None:
             self.deployment.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
 
 
 def _listed(gateway: Child, function: str) -> Callable[[], Awaitable[bool]]:

@@ -80,14 +80,14 @@ async def cluster_failover(stack: Stack, *, rate: float = RATE) -> dict[str, Any
     figures = check(acked, stack.executions(), finals)
     refused = sorted(t for t, s in hit.history.timeline if t > killed and not 200 <= s < 300)
     first, last = (refused[0], refused[-1]) if refused else (killed, killed)
-    after = sorted(t for t, s in hit.history.timeline if t > last and s == 202)
+    after = sorted(t for t, s in hit.history.timeline if t > last and s == 202)  # recovered
     lost = [i for i in acked if finals.get(i) != "succeeded"]
     acked_at = {**hit.history.acked_at, **spared.history.acked_at}
     lost_at = [acked_at[i] - killed for i in lost]
     return {
         "outage_s": round(last - first, 2),
         "first_refusal_after_kill_s": round(first - killed, 2) if refused else None,
-        "first_202_after_kill_s": round(after[0] - killed, 2) if after else None,
+        "recovered_after_kill_s": round(after[0] - killed, 2) if after else None,
         "promoted_after_s": round(promoted - killed, 2),
         "node_back_after_s": round(rejoined - killed, 2),
         "victim_statuses_during_outage": statuses_between(hit, first - 1e-6, last + 1e-6),

@@ -36,7 +36,8 @@ WARMUP = 100
 """Requests per gateway not counted."""
 
 
-def _settings(tmp: Path) -> Settings:
+def scenario_settings(tmp: Path) -> Settings:
+    """The fault tests' settings (tests/conftest.py) in a fresh namespace, for a Stack."""
     functions = tmp / "functions"
     functions.mkdir(exist_ok=True)
     return replace(
@@ -57,7 +58,7 @@ async def failovers(runs: int) -> dict[str, list[dict[str, Any]]]:
     for _ in range(runs):
         for mode in ("off", "on"):
             with tempfile.TemporaryDirectory(prefix="streamfn-sf1-") as tmp:
-                stack = Stack(_settings(Path(tmp)), Path(tmp), sentinel=True)
+                stack = Stack(scenario_settings(Path(tmp)), Path(tmp), sentinel=True)
                 try:
                     out[mode].append(await sentinel_failover(stack, durable=mode == "on"))
                 finally:
@@ -68,7 +69,7 @@ async def failovers(runs: int) -> dict[str, list[dict[str, Any]]]:
 async def latency(count: int) -> dict[str, dict[str, float]]:
     """p50/p99 (ms) of POST /invoke/echo through each gateway, requests alternating."""
     with master_with_replica() as (master, _), tempfile.TemporaryDirectory() as tmp:
-        settings = replace(_settings(Path(tmp)), redis_url=master.url)
+        settings = replace(scenario_settings(Path(tmp)), redis_url=master.url)
         redis = make_redis(settings)
         policy = {"timeout": 60.0, "retries": 0, "kind": "async"}
         report = RunnerReport("bench", {"echo": policy}, {}, "bench", 1, 10)

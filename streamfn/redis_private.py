@@ -1,4 +1,9 @@
-"""Every use of redis-py's private API, in one place: the hiredis reader behind a connection.
+"""redis-py's private API on the hot path, in one place: the hiredis reader behind a connection.
+
+(The failover overrides in :mod:`streamfn.connection` also lean on redis-py internals: the
+Sentinel master connection's reconnect, and the cluster client's reset, retry list and
+connection writer.  They are pinned by the same :data:`CHECKED_ON` and exercised against real
+failovers by ``tests/streamfn/test_connection.py`` and ``tests/streamfn/test_cluster_failures.py``.)
 
 :func:`streamfn.resp.execute` reads the replies of a pipelined batch.  The first goes through
 redis-py's public ``read_response`` (socket timeout, health checks, error types); the replies

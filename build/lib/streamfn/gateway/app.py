@@ -1,0 +1,97 @@
+"""The application factory and the Redis-backed services it owns.
+
+Serving it is :mod:`streamfn.gateway.server`; the ``streamfn gateway`` command
+(:mod:`streamfn.cli.serve_cmd`) owns the process: arguments, logging, signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import orjson
+from aiohttp import web
+
+from streamfn.client import Client
+from streamfn.connection import make_redis
+from streamfn.gateway.catalog import CatalogCache
+from streamfn.gateway.metrics import Metrics
+from streamfn.gateway.middleware import middleware
+from streamfn.gateway.openapi import build_spec
+from streamfn.gateway.routes import setup_routes
+from streamfn.gateway.state import (
+    CATALOG,
+    CLIENT,
+    DOCUMENT,
+    METRICS,
+    REDIS,
+    SCHEDULES,
+    SETTINGS,
+    STOPPING,
+)
+from streamfn.keys import Keys
+from streamfn.registry import Catalog
+from streamfn.schedules import ScheduleStore
+from streamfn.settings import Settings
+from streamfn.stream_stats import read_stream_stats
+
+CATALOG_INTERVAL = 0.5
+"""Seconds between catalog (and stream metrics) refreshes."""
+REDIS_CONNECTIONS = 64
+POOL_TIMEOUT = 10.0
+"""Seconds a request waits for a free Redis connection before it is answered 503."""
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The gateway application; Redis is connected when it starts, not here."""
+    metrics = Metrics()
+    app = web.Application(
+        middlewares=[middleware(metrics)],
+        client_max_size=settings.max_body,
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[STOPPING] = asyncio.Event()
+    app[DOCUMENT] = orjson.dumps(build_spec(settings))
+    setup_routes(app)
+    app.cleanup_ctx.append(_services)
+    app.on_shutdown.append(_answer_waiters)
+    return app
+
+
+async def _answer_waiters(app: web.Application) -> None:
+    """On shutdown, wake every waiting request so it answers 202 instead of being cut off."""
+    app[STOPPING].set()
+    if CLIENT in app:
+        app[CLIENT].waiters.wake_all()
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    """Owns the Redis pool, the client (and its waiter hub), the catalog refresher and the
+    schedule store."""
+    settings, metrics = app[SETTINGS], app[METRICS]
+    keys = Keys.of(settings)
+    redis = make_redis(settings, max_connections=REDIS_CONNECTIONS, pool_timeout=POOL_TIMEOUT)
+    client = Client(redis, settings)
+
+    async def refresh_stream_metrics(catalog: Catalog) -> None:
+        metrics.streams.show(await read_stream_stats(redis, keys, list(catalog.functions)))
+
+    catalog = CatalogCache(
+        redis,
+        keys,
+        interval=CATALOG_INTERVAL,
+        on_refresh=refresh_stream_metrics,
+        functions_dir=str(settings.functions_dir),
+    )
+    try:
+        await client.start()
+        await catalog.start()
+        metrics.track_waiters(client.waiters)
+        app[REDIS], app[CLIENT], app[CATALOG] = redis, client, catalog
+        app[SCHEDULES] = ScheduleStore(redis, keys)
+        yield
+    finally:
+        await catalog.stop()
+        await client.close()
+        await redis.aclose()

@@ -1,0 +1,45 @@
+--[[ cancel: stop a scheduled or queued invocation before any runner starts it.
+
+An invocation is running when its stream entry is in the group's pending list; that (and any
+finished state) is refused.
+
+KEYS[1]  {ns:fn}:stream     stream  the function's live work
+KEYS[2]  {ns:fn}:timers     zset    timer wheel
+KEYS[3]  {ns:fn}:inv:<id>   hash    the invocation record
+
+ARGV[1]  consumer group name
+ARGV[2]  invocation id
+ARGV[3]  TTL in ms of the cancelled record
+ARGV[4]  shard channel to SPUBLISH the id on when someone waits
+
+Returns  {1, "cancelled"}
+         {0, "not_found"}     no such record
+         {0, status}          refused: "running", "succeeded", "failed", "dead" or "cancelled"
+]]
+local status = redis.call('HGET', KEYS[3], 'status')
+if not status then
+  return {0, 'not_found'}
+end
+if status == 'scheduled' then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+elseif status == 'queued' then
+  local entry = redis.call('HGET', KEYS[3], 'entry')
+  if entry then
+    local ok, pending = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1], entry, entry, 1)
+    if ok and #pending > 0 then
+      return {0, 'running'}
+    end
+    redis.call('XDEL', KEYS[1], entry)
+  end
+else
+  return {0, status}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[3], 'status', 'cancelled', 'finished', now)
+redis.call('HDEL', KEYS[3], 'entry', 'due')
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+if redis.call('HGET', KEYS[3], 'notify') == '1' then
+  redis.call('SPUBLISH', ARGV[4], ARGV[2])
+end
+return {1, 'cancelled'}

@@ -1,0 +1,38 @@
+--[[ cancel_done: record that a runner stopped a running invocation on request; fenced.
+
+Only the consumer that holds the stream entry may record it (as complete.lua).  The entry is
+XACKed and XDELed, the record becomes "cancelled" with the result TTL, the request is removed
+from the cancels set and a waiting caller is notified.
+
+KEYS[1]  {ns:fn}:stream     stream  the function's live work
+KEYS[2]  {ns:fn}:inv:<id>   hash    the invocation record
+KEYS[3]  {ns:fn}:cancels    zset    pending cancel requests by stream entry id
+
+ARGV[1]  consumer group name
+ARGV[2]  consumer name (the runner's)
+ARGV[3]  stream entry id
+ARGV[4]  invocation id
+ARGV[5]  TTL in ms of the cancelled record
+ARGV[6]  handler duration in ms (until it was stopped)
+ARGV[7]  shard channel to SPUBLISH the id on when someone waits
+
+Returns  1 recorded
+         0 stale: the entry is not pending for this consumer (lease lost, or finished);
+           the request stays, so a runner that reclaimed the entry stops it too
+]]
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #pending == 0 or pending[1][2] ~= ARGV[2] then
+  return 0
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREM', KEYS[3], ARGV[3])
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('XDEL', KEYS[1], ARGV[3])
+redis.call('HSET', KEYS[2], 'status', 'cancelled', 'finished', now, 'duration_ms', ARGV[6])
+redis.call('HDEL', KEYS[2], 'entry', 'due')
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+if redis.call('HGET', KEYS[2], 'notify') == '1' then
+  redis.call('SPUBLISH', ARGV[7], ARGV[4])
+end
+return 1

@@ -1,0 +1,87 @@
+--[[ enqueue: record a new invocation and queue it now, or park it in the timer wheel.
+
+KEYS[1]  {ns:fn}:stream       stream   the function's live work (group created if missing)
+KEYS[2]  {ns:fn}:timers       zset     timer wheel: invocation id -> due ms
+KEYS[3]  {ns:fn}:inv:<id>     hash     the invocation record (must not exist)
+KEYS[4]  {ns:fn}:idem:<sha>   string   optional: Idempotency-Key -> invocation id
+
+ARGV[1]  invocation id
+ARGV[2]  payload (JSON bytes)
+ARGV[3]  delay in ms (>= 0), relative to Redis TIME
+ARGV[4]  absolute due time in epoch ms, or 0 (wins over ARGV[3] when > 0)
+ARGV[5]  "1" if a caller waits for the outcome (completion then SPUBLISHes), else "0"
+ARGV[6]  idempotency TTL in ms (used only with KEYS[4])
+ARGV[7]  consumer group name
+ARGV[8]  extra record fields as JSON object of strings, or "" (e.g. schedule id)
+ARGV[9]  backlog cap: most entries KEYS[1] may hold for a new invocation due now to be
+         accepted; 0 or absent = no cap.  Invocations parked in the timer wheel are not
+         counted or refused (nor are retries, promotions and schedule fires: other scripts)
+
+Returns  {1, id, "queued", entry_id}     queued now
+         {1, id, "scheduled", due_ms}    parked until due_ms (Redis clock)
+         {0, existing_id, "duplicate", ""} the Idempotency-Key was seen: nothing written
+         {0, "", "full", backlog}        due now but XLEN KEYS[1] >= the cap: nothing written
+Errors   "ERR streamfn: invocation exists" if KEYS[3] already exists.
+]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local id = ARGV[1]
+
+-- Validate everything before the first write: Redis does not roll a script back on error.
+local extra = {}
+if ARGV[8] ~= '' then
+  extra = cjson.decode(ARGV[8])
+  for k, v in pairs(extra) do
+    if type(k) ~= 'string' or type(v) ~= 'string' then
+      return redis.error_reply('ERR streamfn: extra fields must be strings')
+    end
+  end
+end
+
+if KEYS[4] then
+  local existing = redis.call('GET', KEYS[4])
+  if existing then
+    return {0, existing, 'duplicate', ''}
+  end
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  return redis.error_reply('ERR streamfn: invocation exists')
+end
+
+local due = now + tonumber(ARGV[3])
+if tonumber(ARGV[4]) > 0 then
+  due = tonumber(ARGV[4])
+end
+-- Admission control: the stream holds exactly the live work (finished entries are XDELed),
+-- so XLEN (O(1)) is the backlog.  Checked only when a cap is set: this is the hot path.
+local cap = tonumber(ARGV[9] or '0') or 0
+if cap > 0 and due <= now then
+  local backlog = redis.call('XLEN', KEYS[1])
+  if backlog >= cap then
+    return {0, '', 'full', backlog}
+  end
+end
+
+if KEYS[4] then
+  redis.call('SET', KEYS[4], id, 'PX', ARGV[6])
+end
+
+redis.call('HSET', KEYS[3], 'payload', ARGV[2], 'created', now, 'attempt', 1, 'notify', ARGV[5])
+if KEYS[4] then
+  redis.call('HSET', KEYS[3], 'idem', KEYS[4])
+end
+for k, v in pairs(extra) do
+  redis.call('HSET', KEYS[3], 'x_' .. k, v)
+end
+
+if due <= now then
+  if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[7], '0', 'MKSTREAM')
+  end
+  local entry = redis.call('XADD', KEYS[1], '*', 'id', id, 'p', ARGV[2], 'a', 1)
+  redis.call('HSET', KEYS[3], 'status', 'queued', 'entry', entry, 'queued_at', now)
+  return {1, id, 'queued', entry}
+end
+redis.call('ZADD', KEYS[2], due, id)
+redis.call('HSET', KEYS[3], 'status', 'scheduled', 'due', due)
+return {1, id, 'scheduled', tostring(due)}

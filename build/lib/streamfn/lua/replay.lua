@@ -1,0 +1,36 @@
+--[[ replay: put a dead invocation back to work with a fresh attempt budget.
+
+The payload comes from the record, so a dead-letter entry trimmed by MAXLEN still replays.
+
+KEYS[1]  {ns:fn}:dead       stream  dead letters
+KEYS[2]  {ns:fn}:stream     stream  the function's live work (group created if missing)
+KEYS[3]  {ns:fn}:inv:<id>   hash    the invocation record
+
+ARGV[1]  consumer group name
+ARGV[2]  invocation id
+
+Returns  {1, entry_id}     queued again (record no longer expires)
+         {0, "not_found"}  no such record
+         {0, status}       refused: the invocation is not dead
+]]
+local fields = redis.call('HMGET', KEYS[3], 'status', 'payload', 'dead_entry')
+if not fields[1] then
+  return {0, 'not_found'}
+end
+if fields[1] ~= 'dead' then
+  return {0, fields[1]}
+end
+if fields[3] then
+  redis.call('XDEL', KEYS[1], fields[3])
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[1], '0', 'MKSTREAM')
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local entry = redis.call('XADD', KEYS[2], '*', 'id', ARGV[2], 'p', fields[2], 'a', 1)
+redis.call('PERSIST', KEYS[3])
+redis.call('HDEL', KEYS[3], 'dead_entry', 'finished', 'result')
+redis.call('HSET', KEYS[3], 'status', 'queued', 'entry', entry, 'attempt', 1, 'queued_at', now,
+  'replayed', now)
+return {1, entry}

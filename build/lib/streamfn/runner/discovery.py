@@ -1,0 +1,172 @@
+"""Discovery: keep ``functions_dir/*.py`` loaded while files are added, changed and removed.
+
+The directory is polled (no inotify dependency, works on every filesystem) and a file is
+re-imported when its ``(mtime_ns, size, inode)`` changes; an editor that replaces the file
+changes the inode, one that rewrites in place changes mtime or size.  Every failure to load
+is reported in :attr:`Discovery.errors` by file name and logged; none stops the runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from streamfn.loop import Periodic
+from streamfn.runner.handler_import import (
+    LoadedFunction,
+    LoadError,
+    check_file_name,
+    load_function,
+    unload,
+)
+from streamfn.settings import Settings
+
+log = logging.getLogger("streamfn.runner.discovery")
+
+POLL_INTERVAL = 0.25
+IMPORT_TIMEOUT = 10.0
+
+FileKey = tuple[int, int, int]  # (mtime_ns, size, inode)
+
+
+class Discovery:
+    """The loaded functions and the load errors, kept current by a polling loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        poll_interval: float = POLL_INTERVAL,
+        import_timeout: float = IMPORT_TIMEOUT,
+    ) -> None:
+        self.settings = settings
+        self.directory = Path(settings.functions_dir)
+        self.poll_interval = poll_interval
+        self.import_timeout = import_timeout
+        self.functions: dict[str, LoadedFunction] = {}
+        self.errors: dict[str, str] = {}
+        self.version = 0
+        self._seen: dict[str, FileKey] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self._generation = itertools.count(1)
+        self._poller = Periodic("discovery", poll_interval, self._scan_quietly, logger=log)
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` (in the event loop) after every change."""
+        self._listeners.append(callback)
+
+    async def start(self) -> None:
+        """Load what is there now, then keep watching."""
+        await self.scan()
+        await self._poller.start()
+
+    async def stop(self) -> None:
+        await self._poller.stop()
+
+    async def _scan_quietly(self) -> None:
+        try:
+            await self.scan()
+        except Exception:  # a bug here must not end the watching
+            log.exception("function discovery failed; retrying")
+
+    def _snapshot(self) -> dict[str, FileKey] | None:
+        try:
+            entries = list(os.scandir(self.directory))
+        except OSError:
+            return None
+        found: dict[str, FileKey] = {}
+        for entry in entries:
+            if not entry.name.endswith(".py") or entry.name.startswith("_"):
+                continue
+            try:
+                st = entry.stat()
+            except OSError:  # removed between listing and stat
+                continue
+            if entry.is_file():
+                found[entry.name] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        return found
+
+    async def scan(self) -> bool:
+        """One poll of the directory; returns True (and notifies listeners) on any change."""
+        found = self._snapshot()
+        if found is None:
+            changed = self._directory_missing()
+        else:
+            changed = self.errors.pop(str(self.directory), None) is not None
+            for file in self._seen.keys() - found.keys():
+                self._forget(file)
+                changed = True
+            for file, key in sorted(found.items()):
+                if self._seen.get(file) != key:
+                    self._seen[file] = key
+                    await self._load(file)
+                    changed = True
+        if changed:
+            self.version += 1
+            for callback in self._listeners:
+                callback()
+        return changed
+
+    def _directory_missing(self) -> bool:
+        key = str(self.directory)
+        if key in self.errors:
+            return False
+        for file in list(self._seen):
+            self._forget(file)
+        self.errors[key] = (
+            f"functions directory {key} does not exist or cannot be read; create it or point "
+            "STREAMFN_FUNCTIONS_DIR at the directory holding your handlers"
+        )
+        log.error("%s", self.errors[key])
+        return True
+
+    def _forget(self, file: str) -> None:
+        self._seen.pop(file, None)
+        self.errors.pop(file, None)
+        old = self.functions.pop(Path(file).stem, None)
+        if old is not None:
+            unload(old)
+            log.info("function %s removed (%s is gone)", old.name, file)
+
+    async def _load(self, file: str) -> None:
+        """(Re)load one file; the old version stays in place until the new one is ready."""
+        path = self.directory / file
+        stem = Path(file).stem
+        problem = check_file_name(path)
+        if problem is None:
+            try:
+                # A thread, so a slow or hanging import cannot stall heartbeats and reads.
+                async with asyncio.timeout(self.import_timeout):
+                    loaded = await asyncio.to_thread(
+                        load_function, path, self.settings, next(self._generation)
+                    )
+            except LoadError as exc:
+                problem = str(exc)
+            except TimeoutError:
+                problem = (
+                    f"import took longer than {self.import_timeout:g} s; move slow work "
+                    "(network calls, model loading) out of module level into handle()"
+                )
+            else:
+                old = self.functions.get(stem)
+                self.functions[stem] = loaded
+                if old is not None:
+                    unload(old)
+                self.errors.pop(file, None)
+                log.info(
+                    "loaded function %s (%s, timeout %gs, retries %d)",
+                    stem,
+                    loaded.kind,
+                    loaded.policy.timeout,
+                    loaded.policy.retries,
+                )
+                return
+        old = self.functions.pop(stem, None)
+        if old is not None:
+            unload(old)
+        self.errors[file] = problem
+        log.error("cannot load %s: %s", path, problem)

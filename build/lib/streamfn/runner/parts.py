@@ -1,0 +1,129 @@
+"""Wiring: build every part of one runner from settings, connected to each other.
+
+Kept apart from :mod:`runner.supervisor` (which owns start order, signals and shutdown) so
+each reads on its own: this module says what talks to what, nothing about when.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from streamfn.connection import AnyRedis, make_redis
+from streamfn.keys import Keys
+from streamfn.rdb import RDB
+from streamfn.runner.announcer import Announcer
+from streamfn.runner.cancellation import Canceller
+from streamfn.runner.clock import RedisClock
+from streamfn.runner.completer import Completer
+from streamfn.runner.depth import StreamGaugeLoop
+from streamfn.runner.discovery import Discovery
+from streamfn.runner.executor import Executor
+from streamfn.runner.faults import Faults
+from streamfn.runner.heartbeat import Heartbeat
+from streamfn.runner.janitor import Janitor
+from streamfn.runner.jobs import Leases
+from streamfn.runner.lateness import ScheduleLateness, TimedExecutor
+from streamfn.runner.metrics import Metrics
+from streamfn.runner.metrics_server import MetricsServer
+from streamfn.runner.promoter import Promoters
+from streamfn.runner.reader import BLOCK_MS, BURST_BLOCK_MS, Reader
+from streamfn.runner.reclaimer import Reclaimer
+from streamfn.runner.scheduling import Scheduling
+from streamfn.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """Every component of one runner; the supervisor starts and stops them in order."""
+
+    redis: AnyRedis
+    reader_redis: AnyRedis
+    rdb: RDB
+    leases: Leases
+    discovery: Discovery
+    metrics: Metrics
+    completer: Completer
+    executor: Executor
+    heartbeat: Heartbeat
+    announcer: Announcer
+    clock: RedisClock
+    promoters: Promoters
+    scheduling: Scheduling
+    gauges: StreamGaugeLoop
+    reader: Reader
+    reclaimer: Reclaimer
+    janitor: Janitor
+    canceller: Canceller
+    server: MetricsServer
+
+
+def build(
+    settings: Settings, *, consumer: str, concurrency: int, burst: bool, faults: Faults
+) -> Parts:
+    """Create (not start) the parts of a runner named ``consumer``; ``faults`` reaches every
+    part with a crash point (:mod:`runner.faults`)."""
+    s = settings
+    keys = Keys.of(s)
+    redis = make_redis(s)
+    # The reader's BLOCK would hold a pooled connection, and its socket timeout must outlast
+    # the BLOCK or a quiet stream reads as a dead connection.
+    reader_redis = make_redis(s, max_connections=2, socket_timeout=BLOCK_MS / 1000 + 5)
+    rdb = RDB(redis, s)
+    leases = Leases()
+    discovery = Discovery(s)
+    metrics = Metrics(discovery.functions.__contains__)
+    completer = Completer(rdb, consumer, leases, metrics, faults=faults)
+    executor = TimedExecutor(
+        concurrency,
+        leases,
+        completer,
+        metrics,
+        log_level=s.log_level,
+        max_result=s.max_result,
+        faults=faults,
+    )
+    metrics.in_flight.set_function(lambda: executor.running)
+    clock = RedisClock(redis)
+    executor.lateness = ScheduleLateness(clock, metrics)
+    scheduling = Scheduling(redis, keys, discovery, clock)
+    return Parts(
+        redis=redis,
+        reader_redis=reader_redis,
+        rdb=rdb,
+        leases=leases,
+        discovery=discovery,
+        metrics=metrics,
+        completer=completer,
+        executor=executor,
+        heartbeat=Heartbeat(rdb, consumer, leases, metrics, s.heartbeat_interval, faults=faults),
+        announcer=Announcer(
+            redis,
+            keys,
+            discovery,
+            consumer,
+            interval=s.heartbeat_interval,
+            concurrency=concurrency,
+            host=socket.gethostname(),
+            extra_errors=lambda: scheduling.declared.errors,
+        ),
+        clock=clock,
+        promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
+        scheduling=scheduling,
+        gauges=StreamGaugeLoop(redis, keys, discovery, metrics),
+        reader=Reader(
+            reader_redis,
+            keys,
+            consumer,
+            discovery,
+            executor,
+            block_ms=BURST_BLOCK_MS if burst else BLOCK_MS,
+            faults=faults,
+        ),
+        canceller=Canceller(redis, keys, executor, leases),
+        reclaimer=Reclaimer(
+            rdb, s, consumer, discovery, executor, completer, leases, metrics, faults=faults
+        ),
+        janitor=Janitor(rdb, s, consumer, discovery, metrics),
+        server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port),
+    )

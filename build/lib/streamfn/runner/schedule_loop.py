@@ -1,0 +1,202 @@
+"""Schedule loop: fire the due schedules of the loaded functions; any number of copies is safe.
+
+Each tick reads Redis ``TIME`` and the earliest schedules of every function in one pipeline,
+plans each due schedule with its misfire policy from a cached definition
+(:mod:`streamfn.schedules.due`, pure), and sends the plans, a hundred at a time, to
+``schedule_fire.lua``.  The script's compare-and-set on the schedule's score lets exactly one
+copy apply each step, so N runners never fire a planned time twice; the others are refused
+and move on.  Copies shuffle their due lists so they mostly win different schedules.  The
+loop sleeps until the next schedule is due by the runner's estimate of Redis time
+(:class:`~streamfn.runner.clock.RedisClock`), never longer than ``max_sleep``; the estimate
+only decides when to ask, never what is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from redis.asyncio import RedisCluster
+
+from streamfn.connection import AnyRedis
+from streamfn.keys import Keys
+from streamfn.loop import Loop
+from streamfn.runner.clock import RedisClock
+from streamfn.schedules.due import (
+    Cached,
+    Due,
+    Fired,
+    cached_from_hash,
+    fire_call,
+    horizon,
+    scan_due,
+    sleep_after,
+)
+from streamfn.schedules.firing import GRACE_MS
+from streamfn.schedules.ops import FireCall, FireResult, ScheduleRDB
+from streamfn.scripts import Reply
+
+log = logging.getLogger("streamfn.runner.schedule_loop")
+
+BATCH = 500  # schedules read per function per tick; a full batch of due ones means tick again
+CHUNK = 100  # schedules planned and fired per round trip
+PARALLEL = 4  # chunks in flight at once
+_CACHE_MAX = 100_000
+
+Key = tuple[str, str]  # (function, schedule id)
+
+
+class ScheduleLoop(Loop):
+    """The schedule loop for the functions ``functions()`` returns (asked every tick)."""
+
+    name = "scheduler"
+    logger = log
+
+    def __init__(
+        self,
+        redis: AnyRedis,
+        keys: Keys,
+        functions: Callable[[], Iterable[str]],
+        clock: RedisClock,
+        *,
+        max_sleep: float = 0.05,
+        grace_ms: int = GRACE_MS,
+        on_fire: Callable[[Fired], None] | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        super().__init__(max_sleep)
+        self.redis = redis
+        self.keys = keys
+        self.rdb = ScheduleRDB(redis, keys)
+        self.functions = functions
+        self.clock = clock
+        self.max_sleep = max_sleep
+        self.grace_ms = grace_ms
+        self.on_fire = on_fire
+        self.batch = batch
+        self.fired = 0  # planned times this copy enqueued
+        self.refused = 0  # steps another copy applied first
+        self._cache: dict[Key, Cached] = {}
+        self._unreadable: dict[Key, bytes | None] = {}  # -> the rev that failed
+
+    def _estimate_ms(self) -> float | None:
+        return self.clock.now_ms() if self.clock.measured else None
+
+    async def tick(self) -> float:
+        """Fire what is due now; returns the seconds to sleep before the next tick."""
+        functions = sorted(set(self.functions()))
+        highest = horizon(self._estimate_ms(), self.max_sleep)
+        # TIME rides in the pipeline on one node; redis-py's cluster pipeline refuses it.
+        cluster = isinstance(self.redis, RedisCluster)
+        if cluster:
+            seconds, micros = await self.redis.time()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if not cluster:
+                pipe.time()
+            for fn in functions:
+                pipe.zrange(
+                    self.keys.schedules(fn),
+                    "-inf",
+                    highest,
+                    byscore=True,
+                    offset=0,
+                    num=self.batch,
+                    withscores=True,
+                )
+            replies: list[Any] = await pipe.execute()
+        if not cluster:
+            (seconds, micros), replies = replies[0], replies[1:]
+        now = int(seconds) * 1000 + int(micros) // 1000
+        scan = scan_due(functions, replies, now, self.batch)
+        if scan.due:
+            await self._fire(scan.due, now)
+        return sleep_after(scan, self._estimate_ms() or now, self.max_sleep)
+
+    async def _fire(self, due: list[Due], now: int) -> None:
+        # Copies see the same due list: a random order makes them mostly win different
+        # schedules.  A few chunks in flight at once keep Redis busy while the next is built,
+        # without taking more than PARALLEL connections from the pool.
+        random.shuffle(due)
+        chunks = [due[i : i + CHUNK] for i in range(0, len(due), CHUNK)]
+        for i in range(0, len(chunks), PARALLEL):
+            await asyncio.gather(*(self._fire_chunk(c, now) for c in chunks[i : i + PARALLEL]))
+
+    async def _fire_chunk(self, chunk: list[Due], now: int) -> None:
+        await self._load([(fn, sid) for fn, sid, _ in chunk if (fn, sid) not in self._cache])
+        steps = [c for c in (self._plan(d, now) for d in chunk) if c is not None]
+        for step, result in zip(steps, await self.rdb.fire_many(steps), strict=True):
+            self._report(step, result)
+
+    async def _load(self, wanted: list[Key]) -> None:
+        """Read definitions not cached yet; a refused step ("rev", "limit") evicts its entry."""
+        if not wanted:
+            return
+        if len(self._cache) + len(wanted) > _CACHE_MAX:
+            self._cache.clear()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for fn, sid in wanted:
+                pipe.hgetall(self.keys.schedule(fn, sid))
+            raws: list[dict[bytes, bytes]] = await pipe.execute()
+        for key, raw in zip(wanted, raws, strict=True):
+            if raw:  # else deleted: planned as an empty step, which drops the stray entry
+                self._cache_one(key, raw)
+
+    def _cache_one(self, key: Key, raw: dict[bytes, bytes]) -> None:
+        try:
+            self._cache[key] = cached_from_hash(raw)
+        except (KeyError, ValueError) as exc:
+            if self._unreadable.get(key, b"") != raw.get(b"rev"):
+                log.error(
+                    "schedule %s of %s is unreadable (%s); fix or delete it", key[1], key[0], exc
+                )
+            self._unreadable[key] = raw.get(b"rev")
+        else:
+            self._unreadable.pop(key, None)
+
+    def _plan(self, due: Due, now: int) -> FireCall | None:
+        fn, sid, _ = due
+        cached = self._cache.get((fn, sid))
+        if cached is None and (fn, sid) in self._unreadable:
+            return None
+        try:
+            return fire_call(due, now, cached, self.grace_ms)
+        except ValueError as exc:
+            log.error("schedule %s of %s cannot be planned (%s); fix or delete it", sid, fn, exc)
+            return None
+
+    def _report(self, call: FireCall, result: FireResult | Exception) -> None:
+        if isinstance(result, Exception):
+            log.warning(
+                "schedule %s of %s: fire refused by Redis: %s",
+                call.schedule_id,
+                call.function,
+                result,
+            )
+        elif not result.ok:
+            self._refused(call, result.reason)
+        else:
+            self._applied(call, result)
+
+    def _refused(self, call: FireCall, reason: str) -> None:
+        self.refused += 1
+        if reason != Reply.MOVED:  # changed under us: read it again next time
+            self._cache.pop((call.function, call.schedule_id), None)
+        if reason not in (Reply.MOVED, Reply.MISSING):
+            log.debug(
+                "schedule %s of %s: step refused (%s); replanning next tick",
+                call.schedule_id,
+                call.function,
+                reason,
+            )
+
+    def _applied(self, call: FireCall, result: FireResult) -> None:
+        cached = self._cache.get((call.function, call.schedule_id))
+        if cached is not None:
+            cached.fire_count = result.fire_count
+        self.fired += len(result.fired)
+        if self.on_fire is not None:
+            for planned in result.fired:
+                self.on_fire(Fired(call.function, call.schedule_id, planned, result.now_ms))

@@ -1,0 +1,86 @@
+"""Depth and oldest-entry age of each function's stream: one query, one pair of gauges.
+
+Streams hold only live work (finished entries are deleted), so ``XLEN`` is the queued and
+running work and the first entry is the oldest unfinished one; its id's millisecond part is
+when it was added, on Redis's clock.  One pipelined round trip covers every function.  The
+gateway (for the catalog's functions) and each runner (for its loaded ones) export the result
+under the same names, defined here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Gauge
+
+from streamfn.connection import AnyRedis
+from streamfn.keys import Keys
+
+DEPTH = "streamfn_stream_depth"
+OLDEST_AGE = "streamfn_stream_oldest_age_seconds"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStat:
+    """``depth``: entries in the stream (queued and running); ``oldest_age_s``: the first
+    entry's age by the Redis clock (0 when empty)."""
+
+    depth: int
+    oldest_age_s: float
+
+
+async def read_stream_stats(
+    redis: AnyRedis, keys: Keys, functions: Sequence[str]
+) -> dict[str, StreamStat]:
+    """XLEN and the first entry id of each stream, against Redis TIME (stream ids are ms)."""
+    if not functions:
+        return {}
+    # TIME on its own: redis-py's cluster pipeline refuses keyless commands.
+    seconds, micros = await redis.time()
+    async with redis.pipeline(transaction=False) as pipe:
+        for fn in functions:
+            pipe.xlen(keys.stream(fn))
+            pipe.xrange(keys.stream(fn), count=1)
+        replies: list[Any] = await pipe.execute()
+    now_ms = int(seconds) * 1000 + int(micros) // 1000
+    stats: dict[str, StreamStat] = {}
+    for i, fn in enumerate(functions):
+        depth, first = replies[2 * i], replies[1 + 2 * i]
+        age = 0.0
+        if first:
+            entry_id = first[0][0]
+            entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            age = max(0, now_ms - int(entry.split("-", 1)[0])) / 1000
+        stats[fn] = StreamStat(int(depth), age)
+    return stats
+
+
+class StreamGauges:
+    """The ``streamfn_stream_depth`` and ``streamfn_stream_oldest_age_seconds`` gauges."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.depth = Gauge(
+            DEPTH,
+            "Entries in the function's stream (queued and running).",
+            ["function"],
+            registry=registry,
+        )
+        self.oldest_age = Gauge(
+            OLDEST_AGE,
+            "Age of the oldest entry in the function's stream (Redis clock; 0 when empty).",
+            ["function"],
+            registry=registry,
+        )
+        self._shown: set[str] = set()
+
+    def show(self, stats: Mapping[str, StreamStat]) -> None:
+        """Replace the values; functions not in ``stats`` lose their series (gone stale)."""
+        for gone in self._shown - stats.keys():
+            self.depth.remove(gone)
+            self.oldest_age.remove(gone)
+        for fn, stat in stats.items():
+            self.depth.labels(fn).set(stat.depth)
+            self.oldest_age.labels(fn).set(stat.oldest_age_s)
+        self._shown = set(stats)

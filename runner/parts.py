@@ -27,9 +27,10 @@ from streamfn.runner.lateness import ScheduleLateness, TimedExecutor
 from streamfn.runner.metrics import Metrics
 from streamfn.runner.metrics_server import MetricsServer
 from streamfn.runner.promoter import Promoters
-from streamfn.runner.reader import BLOCK_MS, BURST_BLOCK_MS, Reader
+from streamfn.runner.reader import Reader
 from streamfn.runner.reclaimer import Reclaimer
 from streamfn.runner.scheduling import Scheduling
+from streamfn.runner.shard_reader import BLOCK_MS, BURST_BLOCK_MS
 from streamfn.settings import Settings
 
 

@@ -13,114 +13,13 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from streamfn.keys import DEFAULT_SHARDS, MAX_SHARDS, is_shard_count
-from streamfn.names import NAMESPACE_RE
-from streamfn.redis_url import is_sentinel_url, parse_sentinel_url, redact
-
-CLUSTER_MODES = ("auto", "on", "off")
+from streamfn import setting_values as accept
+from streamfn.keys import DEFAULT_SHARDS
+from streamfn.redis_url import redact
 
 
 class SettingsError(ValueError):
     """A ``STREAMFN_*`` variable holds a value we cannot use."""
-
-
-def _positive_float(raw: str) -> float:
-    value = _float(raw)
-    if not value > 0:
-        raise ValueError("must be a number greater than 0")
-    return value
-
-
-def _int(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError("must be a whole number") from None
-
-
-def _float(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError("must be a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError("must be a finite number")
-    return value
-
-
-def _non_negative_int(raw: str) -> int:
-    value = _int(raw)
-    if value < 0:
-        raise ValueError("must be a whole number >= 0")
-    return value
-
-
-def _positive_int(raw: str) -> int:
-    value = _int(raw)
-    if value < 1:
-        raise ValueError("must be a whole number >= 1")
-    return value
-
-
-def _bool(raw: str) -> bool:
-    value = raw.lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("must be true or false (also accepted: 1/0, yes/no, on/off)")
-
-
-def _port(raw: str) -> int:
-    value = _int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be a port number from 0 to 65535")
-    return value
-
-
-def _namespace(raw: str) -> str:
-    if not NAMESPACE_RE.fullmatch(raw):
-        raise ValueError("must be 1-32 characters of letters, digits, '_' or '-'")
-    return raw
-
-
-def _redis_url(raw: str) -> str:
-    if is_sentinel_url(raw):
-        parse_sentinel_url(raw)  # a ValueError says what is wrong with it
-        return raw
-    if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(
-            "must start with redis://, rediss://, unix://, redis+sentinel:// or rediss+sentinel://"
-        )
-    return raw
-
-
-def _shards(raw: str) -> int:
-    value = _int(raw)
-    if not is_shard_count(value):
-        raise ValueError(f"must be a power of two from 1 to {MAX_SHARDS}")
-    return value
-
-
-def _cluster_mode(raw: str) -> str:
-    mode = raw.lower()
-    if mode not in CLUSTER_MODES:
-        raise ValueError("must be auto, on or off")
-    return mode
-
-
-def _wait_timeout_ms(raw: str) -> int:
-    value = _int(raw)
-    if not 1 <= value <= 60000:  # WAIT 0 would block forever
-        raise ValueError("must be a whole number of milliseconds from 1 to 60000")
-    return value
-
-
-def _log_level(raw: str) -> str:
-    level = raw.upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
-    return level
 
 
 def _meta(env: str, parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
@@ -131,21 +30,21 @@ def _meta(env: str, parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
 class Settings:
     """All tunables of gateway, runner and CLI.  Defaults suit a laptop; see the README table."""
 
-    redis_url: str = field(metadata=_meta("STREAMFN_REDIS_URL", _redis_url, "Redis to use"))
+    redis_url: str = field(metadata=_meta("STREAMFN_REDIS_URL", accept.redis_url, "Redis to use"))
     namespace: str = field(
-        metadata=_meta("STREAMFN_NAMESPACE", _namespace, "prefix of every Redis key")
+        metadata=_meta("STREAMFN_NAMESPACE", accept.namespace, "prefix of every Redis key")
     )
     redis_cluster: str = field(
         metadata=_meta(
             "STREAMFN_REDIS_CLUSTER",
-            _cluster_mode,
+            accept.cluster_mode,
             "auto (ask the server with INFO cluster), on or off: talk to a Redis Cluster",
         )
     )
     shards: int = field(
         metadata=_meta(
             "STREAMFN_SHARDS",
-            _shards,
+            accept.shards,
             "hash-tag shards of a namespace (power of two); the same for every process",
         )
     )
@@ -153,124 +52,138 @@ class Settings:
         metadata=_meta("STREAMFN_FUNCTIONS_DIR", Path, "where runners find handlers")
     )
     host: str = field(metadata=_meta("STREAMFN_HOST", str, "gateway bind address"))
-    port: int = field(metadata=_meta("STREAMFN_PORT", _port, "gateway port"))
+    port: int = field(metadata=_meta("STREAMFN_PORT", accept.port, "gateway port"))
     visibility_timeout: float = field(
         metadata=_meta(
             "STREAMFN_VISIBILITY_TIMEOUT",
-            _positive_float,
+            accept.positive_float,
             "seconds before a silent runner's work is reclaimed",
         )
     )
     claim_interval: float = field(
-        metadata=_meta("STREAMFN_CLAIM_INTERVAL", _positive_float, "seconds between reclaim sweeps")
+        metadata=_meta(
+            "STREAMFN_CLAIM_INTERVAL", accept.positive_float, "seconds between reclaim sweeps"
+        )
     )
     consumer_idle_limit: float = field(
         metadata=_meta(
             "STREAMFN_CONSUMER_IDLE_LIMIT",
-            _positive_float,
+            accept.positive_float,
             "seconds a consumer holding no work may stay idle before it is deleted",
         )
     )
     result_ttl: float = field(
         metadata=_meta(
-            "STREAMFN_RESULT_TTL", _positive_float, "seconds a finished invocation is kept"
+            "STREAMFN_RESULT_TTL", accept.positive_float, "seconds a finished invocation is kept"
         )
     )
     dead_ttl: float = field(
-        metadata=_meta("STREAMFN_DEAD_TTL", _positive_float, "seconds a dead invocation is kept")
+        metadata=_meta(
+            "STREAMFN_DEAD_TTL", accept.positive_float, "seconds a dead invocation is kept"
+        )
     )
     dead_maxlen: int = field(
         metadata=_meta(
-            "STREAMFN_DEAD_MAXLEN", _positive_int, "approximate cap of each dead-letter stream"
+            "STREAMFN_DEAD_MAXLEN",
+            accept.positive_int,
+            "approximate cap of each dead-letter stream",
         )
     )
     idempotency_ttl: float = field(
         metadata=_meta(
-            "STREAMFN_IDEMPOTENCY_TTL", _positive_float, "seconds an Idempotency-Key is remembered"
+            "STREAMFN_IDEMPOTENCY_TTL",
+            accept.positive_float,
+            "seconds an Idempotency-Key is remembered",
         )
     )
     max_body: int = field(
-        metadata=_meta("STREAMFN_MAX_BODY", _positive_int, "largest request body in bytes")
+        metadata=_meta("STREAMFN_MAX_BODY", accept.positive_int, "largest request body in bytes")
     )
     max_result: int = field(
         metadata=_meta(
             "STREAMFN_MAX_RESULT",
-            _positive_int,
+            accept.positive_int,
             "largest handler result in bytes of JSON; a larger one fails the attempt for good",
         )
     )
     max_wait: float = field(
-        metadata=_meta("STREAMFN_MAX_WAIT", _positive_float, "largest ?wait= in seconds")
+        metadata=_meta("STREAMFN_MAX_WAIT", accept.positive_float, "largest ?wait= in seconds")
     )
     max_backlog: int = field(
         metadata=_meta(
             "STREAMFN_MAX_BACKLOG",
-            _non_negative_int,
+            accept.non_negative_int,
             "queued + running invocations per function before new ones get 429 (0: no cap)",
         )
     )
     durable_replicas: int = field(
         metadata=_meta(
             "STREAMFN_DURABLE_REPLICAS",
-            _non_negative_int,
+            accept.non_negative_int,
             "replicas that must confirm each enqueue before it is acknowledged (0: off)",
         )
     )
     durable_timeout_ms: int = field(
         metadata=_meta(
             "STREAMFN_DURABLE_TIMEOUT_MS",
-            _wait_timeout_ms,
+            accept.wait_timeout_ms,
             "milliseconds to wait for those replicas before answering 503",
         )
     )
     concurrency: int = field(
-        metadata=_meta("STREAMFN_CONCURRENCY", _positive_int, "invocations a runner runs at once")
+        metadata=_meta(
+            "STREAMFN_CONCURRENCY", accept.positive_int, "invocations a runner runs at once"
+        )
     )
     max_deliveries: int = field(
         metadata=_meta(
             "STREAMFN_MAX_DELIVERIES",
-            _positive_int,
+            accept.positive_int,
             "deliveries of one attempt before it is dead-lettered as poison",
         )
     )
     shutdown_grace: float = field(
         metadata=_meta(
             "STREAMFN_SHUTDOWN_GRACE",
-            _positive_float,
+            accept.positive_float,
             "seconds in-flight work may finish after SIGTERM",
         )
     )
     promote_interval: float = field(
         metadata=_meta(
             "STREAMFN_PROMOTE_INTERVAL",
-            _positive_float,
+            accept.positive_float,
             "longest sleep of the timer promoter, seconds",
         )
     )
     default_timeout: float = field(
         metadata=_meta(
             "STREAMFN_DEFAULT_TIMEOUT",
-            _positive_float,
+            accept.positive_float,
             "handler timeout when a function sets no TIMEOUT",
         )
     )
     default_retries: int = field(
         metadata=_meta(
-            "STREAMFN_DEFAULT_RETRIES", _non_negative_int, "retries when a function sets no RETRIES"
+            "STREAMFN_DEFAULT_RETRIES",
+            accept.non_negative_int,
+            "retries when a function sets no RETRIES",
         )
     )
     isolate_sync: bool = field(
         metadata=_meta(
             "STREAMFN_ISOLATE_SYNC",
-            _bool,
+            accept.boolean,
             "run plain def handlers in child processes that timeouts can kill",
         )
     )
     runner_metrics_port: int = field(
-        metadata=_meta("STREAMFN_RUNNER_METRICS_PORT", _port, "runner's /metrics port (0: off)")
+        metadata=_meta(
+            "STREAMFN_RUNNER_METRICS_PORT", accept.port, "runner's /metrics port (0: off)"
+        )
     )
     log_level: str = field(
-        metadata=_meta("STREAMFN_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR")
+        metadata=_meta("STREAMFN_LOG_LEVEL", accept.log_level, "DEBUG, INFO, WARNING or ERROR")
     )
 
     @classmethod

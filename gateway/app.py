@@ -75,7 +75,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     client = Client(redis, settings)
 
     async def refresh_stream_metrics(catalog: Catalog) -> None:
-        metrics.streams.show(await read_stream_stats(redis, keys, list(catalog.functions)))
+        client.set_partitions(catalog.functions)
+        queues = [q for fn in catalog.functions for q in client.queues(fn)]
+        metrics.streams.show(await read_stream_stats(redis, keys, queues))
 
     catalog = CatalogCache(
         redis,

@@ -11,14 +11,15 @@ import asyncio
 
 import orjson
 from aiohttp import web
+from redis.exceptions import ResponseError
 
+from streamfn.client import ID_ATTEMPTS, is_id_taken
 from streamfn.errors import BacklogFull, ErrorCode
 from streamfn.gateway import params
 from streamfn.gateway.envelope import ApiError, payload_too_large
 from streamfn.gateway.models import InvokeHeaders, InvokePath, InvokeQuery
 from streamfn.gateway.responses import accepted, json_response, location_headers
 from streamfn.gateway.state import CATALOG, CLIENT, METRICS, SETTINGS, STOPPING
-from streamfn.names import new_invocation_id
 from streamfn.rdb import Enqueued
 from streamfn.record import Invocation
 
@@ -111,14 +112,21 @@ async def _submit_and_wait(
 ) -> web.Response:
     """Enqueue with a waiter already registered, then wait up to ``wait`` s for the outcome."""
     client = app[CLIENT]
-    invocation_id = new_invocation_id(fn)
     hub = client.waiters
-    waiter = hub.register(invocation_id)
-    try:
-        enqueued = await _submit(app, fn, payload, options, key, invocation_id)
-    except BaseException:
-        hub.unregister(invocation_id, waiter)
-        raise
+    for attempt in range(ID_ATTEMPTS):
+        invocation_id = client.new_id(fn, key)  # the queue the key (or the turn) picks
+        waiter = hub.register(invocation_id)
+        try:
+            enqueued = await _submit(app, fn, payload, options, key, invocation_id)
+        except ResponseError as exc:
+            hub.unregister(invocation_id, waiter)
+            if is_id_taken(exc) and attempt < ID_ATTEMPTS - 1:
+                continue  # a fresh id met an existing record (odds 2**-40): draw another
+            raise
+        except BaseException:
+            hub.unregister(invocation_id, waiter)
+            raise
+        break
     if not enqueued.created:  # an Idempotency-Key repeat: wait on the first invocation instead
         hub.unregister(invocation_id, waiter)
         return _outcome(enqueued.id, await client.wait(enqueued.id, wait), replayed=True)

@@ -4,14 +4,17 @@ The report (loaded functions with their policy; errors by file: import errors, a
 ``SCHEDULE`` declarations passed in as ``extra_errors``) is what gateways and the
 CLI read to know what is invokable.  It is refreshed every heartbeat interval with a TTL of
 three intervals (at least 5 s), so a dead runner's report vanishes on its own, and re-published
-at once after any discovery change.  Consumer groups of newly loaded functions are created
-first, so a function is never advertised before its stream can be read.
+at once after any discovery change.  Consumer groups of newly loaded queues are created
+first, so a function is never advertised before its streams can be read.  Each tick also
+records this runner's ``PARTITIONS`` layouts and picks up the old ones still to read
+(:class:`~streamfn.runner.layouts.LayoutFollower`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 
 from streamfn import registry
@@ -21,6 +24,7 @@ from streamfn.loop import Loop
 from streamfn.registry import RunnerReport
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.groups import ensure_groups
+from streamfn.runner.layouts import LayoutFollower
 
 log = logging.getLogger("streamfn.runner.announcer")
 
@@ -56,6 +60,7 @@ class Announcer(Loop):
         self.ttl = max(MIN_TTL, 3 * interval)
         self.published = 0  # reports written (tests wait on it)
         self._grouped: set[str] = set()
+        self.layouts = LayoutFollower(redis, keys, discovery)
 
     def report(self) -> RunnerReport:
         d = self.discovery
@@ -69,7 +74,8 @@ class Announcer(Loop):
         )
 
     async def tick(self) -> None:
-        loaded = set(self.discovery.functions)
+        await self.layouts.step(time.time_ns() // 1_000_000)
+        loaded = set(self.discovery.queues)
         new = loaded - self._grouped
         if new:
             await ensure_groups(self.redis, self.keys, sorted(new))

@@ -13,12 +13,13 @@ and an entry reclaimed from a dead runner after it was asked to stop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
-from streamfn.names import function_of
+from streamfn.names import queue_of
 from streamfn.runner.executor import Executor
 from streamfn.runner.jobs import Leases
 from streamfn.subscriber import Subscriber
@@ -51,7 +52,7 @@ class Canceller(Loop):
         self.stopped = 0  # invocations this runner stopped on request
         self.listener = Subscriber(
             redis,
-            keys.cancel_channels,
+            keys.cancel_channels(),
             self._on_message,
             self._resync,
             name="cancel listener",
@@ -66,11 +67,15 @@ class Canceller(Loop):
         await self.listener.stop()
         await super().stop()
 
-    def request(self, function: str, entry_id: str) -> bool:
-        """Stop ``entry_id`` of ``function`` if this runner is running it."""
-        if self.executor.cancel(function, entry_id):
+    def listen_to(self, queues: Iterable[str]) -> None:
+        """Hear the cancel channels of these queues too (partition queues have their own)."""
+        self.listener.set_channels(self.keys.cancel_channels(queues))
+
+    def request(self, queue: str, entry_id: str) -> bool:
+        """Stop ``entry_id`` of ``queue`` if this runner is running it."""
+        if self.executor.cancel(queue, entry_id):
             self.stopped += 1
-            log.info("%s: stopping entry %s on request", function, entry_id)
+            log.info("%s: stopping entry %s on request", queue, entry_id)
             return True
         return False
 
@@ -79,9 +84,9 @@ class Canceller(Loop):
         parts = text.split()
         if len(parts) != 2:
             return
-        function = function_of(parts[0])
-        if function is not None:
-            self.request(function, parts[1])
+        queue = queue_of(parts[0])
+        if queue is not None:
+            self.request(queue, parts[1])
 
     async def _resync(self) -> None:
         self.wake()  # requests made while we were not subscribed: sweep now

@@ -41,5 +41,5 @@ class StreamGaugeLoop(Loop):
         self.metrics = metrics
 
     async def tick(self) -> None:
-        names = sorted(self.discovery.functions)
+        names = sorted(self.discovery.queues)
         self.metrics.streams.show(await read_stream_stats(self.redis, self.keys, names))

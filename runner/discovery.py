@@ -4,6 +4,10 @@ The directory is polled (no inotify dependency, works on every filesystem) and a
 re-imported when its ``(mtime_ns, size, inode)`` changes; an editor that replaces the file
 changes the inode, one that rewrites in place changes mtime or size.  Every failure to load
 is reported in :attr:`Discovery.errors` by file name and logged; none stops the runner.
+
+:attr:`Discovery.queues` is what the runner reads and sweeps: one view of each loaded function
+per queue (:mod:`streamfn.partitions`) of its ``PARTITIONS`` layout and of the older layouts
+that still need reading (:meth:`Discovery.set_old_layouts`, from :mod:`streamfn.layouts`).
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import asyncio
 import itertools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
+from streamfn import partitions
 from streamfn.loop import Periodic
 from streamfn.runner.handler_import import (
     LoadedFunction,
@@ -48,6 +54,8 @@ class Discovery:
         self.poll_interval = poll_interval
         self.import_timeout = import_timeout
         self.functions: dict[str, LoadedFunction] = {}
+        self.queues: dict[str, LoadedFunction] = {}
+        self.old_layouts: dict[str, frozenset[int]] = {}
         self.errors: dict[str, str] = {}
         self.version = 0
         self._seen: dict[str, FileKey] = {}
@@ -106,10 +114,28 @@ class Discovery:
                     await self._load(file)
                     changed = True
         if changed:
-            self.version += 1
-            for callback in self._listeners:
-                callback()
+            self._changed()
         return changed
+
+    def set_old_layouts(self, layouts: Mapping[str, Iterable[int]]) -> None:
+        """Also read these ``PARTITIONS`` layouts of loaded functions (a change of P left
+        work in them, or another runner still uses them); notifies listeners on a change."""
+        new = {fn: frozenset(ps) for fn, ps in layouts.items() if ps}
+        if new != self.old_layouts:
+            self.old_layouts = new
+            self._changed()
+
+    def _changed(self) -> None:
+        queues: dict[str, LoadedFunction] = {}
+        for name, fn in sorted(self.functions.items()):
+            layouts = {fn.policy.partitions} | self.old_layouts.get(name, frozenset())
+            for p in sorted(layouts):
+                for q in partitions.queues(name, p):
+                    queues.setdefault(q, fn if q == name else replace(fn, queue=q))
+        self.queues = queues
+        self.version += 1
+        for callback in self._listeners:
+            callback()
 
     def _directory_missing(self) -> bool:
         key = str(self.directory)
@@ -153,6 +179,11 @@ class Discovery:
                 )
             else:
                 old = self.functions.get(stem)
+                if old is not None and old.policy.partitions != loaded.policy.partitions:
+                    # Keep reading the layout just left until the layout follower says it is
+                    # drained and unused (it may hold queued, running and delayed work).
+                    kept = self.old_layouts.get(stem, frozenset())
+                    self.old_layouts[stem] = kept | {old.policy.partitions}
                 self.functions[stem] = loaded
                 if old is not None:
                     unload(old)

@@ -91,7 +91,7 @@ class Executor:
     def submit(self, fn: LoadedFunction, entry_id: str, fields: dict[bytes, bytes] | None) -> Job:
         """Start running one delivered entry (the caller stays within :attr:`free`)."""
         # is_async on a Job means "cancelling its task stops it": true for isolated ones too.
-        job = Job(fn.name, entry_id, fn.cancellable)
+        job = Job(fn.queue, entry_id, fn.cancellable)
         self.leases.add(job)
         self.running += 1
         loop = asyncio.get_running_loop()
@@ -168,7 +168,7 @@ class Executor:
             else:
                 if len(body) <= self.max_result:
                     ms = int(seconds * 1000)
-                    return Completion(fn.name, job.entry_id, invocation_id, ms, body)
+                    return Completion(fn.queue, job.entry_id, invocation_id, ms, body)
                 error, mode = result_too_large(len(body), self.max_result), "dead"
         return self._failed(job, fn, invocation_id, started, error, mode)
 
@@ -187,7 +187,7 @@ class Executor:
         if mode == "retry":
             self.metrics.observe(fn.name, seconds)
         return Completion(
-            fn.name,
+            fn.queue,
             job.entry_id,
             invocation_id,
             int(seconds * 1000),
@@ -208,13 +208,13 @@ class Executor:
         """
         self.calls.prewarm(functions)
 
-    def cancel(self, function: str, entry_id: str) -> bool:
+    def cancel(self, queue: str, entry_id: str) -> bool:
         """Stop one running invocation and record it ``cancelled``; False if not running here.
 
         An async handler is cancelled, an isolated one's worker killed; an in-thread sync
         handler cannot be stopped, so its outcome is dropped when it returns.
         """
-        job = self.leases.get(function, entry_id)
+        job = self.leases.get(queue, entry_id)
         if job is None or job.state != RUNNING or job.task is None or job in self._cancelling:
             return False
         self._cancelling.add(job)
@@ -227,7 +227,7 @@ class Executor:
             current.uncancel()  # this task goes on to report the cancellation
         self.cancelled += 1
         return Completion(
-            fn.name,
+            fn.queue,
             job.entry_id,
             job.invocation_id,
             int((time.perf_counter() - started) * 1000),
@@ -249,7 +249,7 @@ class Executor:
         )
         log.error("%s: %s", fn.name, message)
         return Completion(
-            fn.name,
+            fn.queue,
             job.entry_id,
             raw,
             0,

@@ -1,4 +1,4 @@
-"""Consumer groups: make sure the ``runners`` group exists on each loaded function's stream."""
+"""Consumer groups: make sure the ``runners`` group exists on each loaded queue's stream."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from streamfn.connection import AnyRedis
 from streamfn.keys import GROUP, Keys
 
 
-async def ensure_groups(redis: AnyRedis, keys: Keys, functions: Iterable[str]) -> None:
+async def ensure_groups(redis: AnyRedis, keys: Keys, queues: Iterable[str]) -> None:
     """``XGROUP CREATE <stream> runners 0 MKSTREAM`` for each; only BUSYGROUP is expected.
 
     Id ``0`` (not ``$``): entries added before the group existed, e.g. after Redis lost the
     group but kept the stream, are still delivered.
     """
-    names = list(functions)
+    names = list(queues)
     if not names:
         return
     async with redis.pipeline(transaction=False) as pipe:

@@ -39,6 +39,9 @@ class LoadedFunction:
     policy: Policy
     module_name: str
     log: logging.Logger
+    queue: str = ""
+    """Whose keys this view reads: the home queue (the name) or a partition queue
+    (:mod:`streamfn.partitions`); :meth:`Discovery.queues` makes one view per queue."""
 
     @property
     def kind(self) -> str:
@@ -129,6 +132,7 @@ def load_function(path: Path, settings: Settings, generation: int) -> LoadedFunc
         policy=policy,
         module_name=module_name,
         log=logging.getLogger(f"streamfn.fn.{name}"),
+        queue=name,
     )
 
 

@@ -86,9 +86,9 @@ class Janitor(Loop):
         return self.interval * self.rng.uniform(1 - JITTER, 1 + JITTER)
 
     async def sweep(self) -> int:
-        """One pass over every loaded function; returns the consumers deleted."""
+        """One pass over every loaded queue; returns the consumers deleted."""
         total = 0
-        for name in sorted(self.discovery.functions):
+        for name in sorted(self.discovery.queues):
             deleted = 0
             for _ in range(MAX_CALLS):
                 n = await self.rdb.reap_consumers(name, self.consumer, self.idle_limit_ms, CAP)

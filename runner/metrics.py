@@ -12,6 +12,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from streamfn import partitions
 from streamfn.scripts import Reply
 from streamfn.stream_stats import StreamGauges
 
@@ -88,6 +89,8 @@ class Metrics:
         self._children: dict[tuple[str, str], Any] = {}
 
     def label(self, function: str) -> str:
+        """A loaded function's name (a partition queue counts as its function), or unknown."""
+        function = partitions.function_of_queue(function)
         return function if self.is_loaded(function) else "unknown"
 
     def forget_labels(self) -> None:

@@ -1,15 +1,17 @@
 """A function's retry, timeout and isolation policy, read from its module-level constants.
 
 ``TIMEOUT``, ``RETRIES``, ``BACKOFF``, ``BACKOFF_MAX``, ``DEAD_LETTER``, ``ISOLATE``,
-``MEMORY_MB`` and ``WORKERS`` are optional; a wrong type or an out-of-range value raises
-:class:`PolicyError` naming the constant, the value and what it accepts, so the file is
-reported instead of loaded with a surprising policy.
+``MEMORY_MB``, ``WORKERS`` and ``PARTITIONS`` are optional; a wrong type or an out-of-range
+value raises :class:`PolicyError` naming the constant, the value and what it accepts, so the
+file is reported instead of loaded with a surprising policy.
 
 ``ISOLATE = True`` runs the handler in a pool of child processes (:mod:`runner.isolation`),
 which the runner can kill: the only way to enforce a timeout on code that spins, blocks or
-crashes.  Plain ``def`` handlers default to ``STREAMFN_ISOLATE_SYNC``; ``async def`` ones to
-in-process (they can be cancelled).  ``MEMORY_MB`` caps a worker's address space and
-``WORKERS`` the processes one function may use at once; both need isolation.
+crashes.  ``PARTITIONS`` (1 to 16) spreads the function's work over that many queues, each in
+its own hash tag (:mod:`streamfn.partitions`).  Plain ``def`` handlers default to
+``STREAMFN_ISOLATE_SYNC``; ``async def`` ones to in-process (they can be cancelled).
+``MEMORY_MB`` caps a worker's address space and ``WORKERS`` the processes one function may use
+at once; both need isolation.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from streamfn.partitions import MAX_PARTITIONS
 from streamfn.settings import Settings
 
 DEFAULT_BACKOFF = 1.0
@@ -49,6 +52,7 @@ class Policy:
     isolate: bool = False
     memory_mb: int | None = None
     workers: int = DEFAULT_WORKERS
+    partitions: int = 1
 
     @property
     def max_attempts(self) -> int:
@@ -72,6 +76,7 @@ class Policy:
             "dead_letter": self.dead_letter,
             "isolate": self.isolate,
             "memory_mb": self.memory_mb,
+            "partitions": self.partitions,
         }
 
 
@@ -159,4 +164,13 @@ def parse_policy(module: ModuleType, settings: Settings, *, is_async: bool = Tru
             "set it to True or False"
         )
     isolate, memory_mb, workers = _isolation(module, settings, is_async)
-    return Policy(timeout_s, retries, backoff_s, cap_s, dead_letter, isolate, memory_mb, workers)
+    partitions = _whole(
+        "PARTITIONS",
+        getattr(module, "PARTITIONS", 1),
+        1,
+        MAX_PARTITIONS,
+        "queues, one per hash tag",
+    )
+    return Policy(
+        timeout_s, retries, backoff_s, cap_s, dead_letter, isolate, memory_mb, workers, partitions
+    )

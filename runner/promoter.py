@@ -1,10 +1,10 @@
 """Promoter: move due timers (delayed invocations and retries) into their streams.
 
-One small loop per loaded function reads the earliest 100 timers, passes those due by the
-Redis-clock estimate (plus 5 ms) to ``promote.lua`` and sleeps until the next one is due,
-never longer than ``promote_interval``.  The script decides what is due on Redis's clock and
-ZREM decides who promotes, so any number of runners may promote the same function and each
-timer still moves exactly once.
+One small loop per loaded queue (:mod:`streamfn.partitions`) reads the earliest 100 timers,
+passes those due by the Redis-clock estimate (plus 5 ms) to ``promote.lua`` and sleeps until
+the next one is due, never longer than ``promote_interval``.  The script decides what is due on
+Redis's clock and ZREM decides who promotes, so any number of runners may promote the same
+function and each timer still moves exactly once.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ EARLY_MS = 5  # also hand over timers this close to due: the script re-checks on
 
 
 class Promoter(Loop):
-    """The timer loop of one function."""
+    """The timer loop of one queue (``function``: a function's home queue, or a partition)."""
 
     name = "promoter"
     logger = log
@@ -74,7 +74,7 @@ class Promoter(Loop):
 
 
 class Promoters:
-    """Starts and stops one :class:`Promoter` per loaded function as discovery changes."""
+    """Starts and stops one :class:`Promoter` per loaded queue as discovery changes."""
 
     def __init__(
         self,
@@ -95,9 +95,9 @@ class Promoters:
         self._lock = asyncio.Lock()  # syncs triggered by quick successive changes take turns
 
     async def sync(self) -> None:
-        """Match the running loops to the loaded functions."""
+        """Match the running loops to the loaded queues."""
         async with self._lock:
-            wanted = set(self.discovery.functions)
+            wanted = set(self.discovery.queues)
             for name in sorted(self.loops.keys() - wanted):
                 await self.loops.pop(name).stop()
             for name in sorted(wanted - self.loops.keys()):

@@ -2,11 +2,12 @@
 
 On one node a single read (:class:`~streamfn.runner.shard_reader.ShardReader`) names every
 loaded stream.  On a Redis Cluster a command may name keys of one slot only, so there is one
-read per shard (:mod:`streamfn.keys`) that holds a loaded function: at most
-``STREAMFN_SHARDS`` blocking reads however many functions the runner serves, each naming
-every loaded stream of its shard.  The reads of one runner share its free slots
-(:class:`~streamfn.runner.slots.Slots`), so together they never take more entries than it can
-run, and take turns when slots are scarce.
+read per hash tag that holds a loaded queue: one per shard (:mod:`streamfn.keys`) with a
+function in it, plus one per partition tag of partitioned functions
+(:mod:`streamfn.partitions`).  So at most ``STREAMFN_SHARDS`` blocking reads serve any number
+of unpartitioned functions, each read naming every loaded stream of its tag.  The reads of one
+runner share its free slots (:class:`~streamfn.runner.slots.Slots`), so together they never
+take more entries than it can run, and take turns when slots are scarce.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from streamfn.tasks import cancel_and_wait
 
 class Reader:
     """Feeds delivered entries to the executor until stopped: one :class:`ShardReader` on a
-    single node, one per shard in use on a cluster."""
+    single node, one per hash tag in use on a cluster."""
 
     def __init__(
         self,
@@ -49,10 +50,10 @@ class Reader:
         self._parts = (redis, keys, consumer, discovery, executor)
         self._block_ms = block_ms
         self._faults = faults
-        self.readers: dict[int | None, ShardReader] = {}
+        self.readers: dict[str | None, ShardReader] = {}
         self._watch: asyncio.Task[None] | None = None
 
-    def _make(self, shard: int | None) -> ShardReader:
+    def _make(self, tag: str | None) -> ShardReader:
         redis, keys, consumer, discovery, executor = self._parts
         return ShardReader(
             redis,
@@ -61,7 +62,7 @@ class Reader:
             discovery,
             executor,
             self.slots,
-            shard=shard,
+            tag=tag,
             block_ms=self._block_ms,
             faults=self._faults,
         )
@@ -86,26 +87,29 @@ class Reader:
         self._watch = asyncio.create_task(self._follow(changed), name="reader-shards")
 
     async def _follow(self, changed: asyncio.Event) -> None:
-        """A new shard's read starts when discovery loads its first function."""
+        """A new tag's read starts when discovery loads its first queue."""
         while True:
             await changed.wait()
             changed.clear()
             await self._sync()
 
     async def _sync(self) -> None:
-        """One read per shard holding a loaded function (the empty round counts kept)."""
-        wanted = set(self.keys.by_shard(self.discovery.functions)) or {0}
-        new = sorted(wanted - self.readers.keys())
+        """One read per hash tag holding a loaded queue (the empty round counts kept)."""
+        wanted = set(self.keys.by_tag(self.discovery.queues)) or {self.keys.tags[0]}
+        for gone in sorted(t for t in self.readers if t is not None and t not in wanted):
+            await self.readers.pop(gone).stop()  # a retired layout's tag: nothing to read
+        self.slots.readers = len(self.readers)
+        new = sorted(t for t in wanted if t not in self.readers)
         if not new:
             return
         # Every group first, then every read: the reads start together and take turns.
-        await ensure_groups(self.redis, self.keys, self.discovery.functions)
-        for shard in new:
-            self.readers[shard] = self._make(shard)
-            self.readers[shard].grouped()
+        await ensure_groups(self.redis, self.keys, self.discovery.queues)
+        for tag in new:
+            self.readers[tag] = self._make(tag)
+            self.readers[tag].grouped()
         self.slots.readers = len(self.readers)
-        for shard in new:
-            await self.readers[shard].start()
+        for tag in new:
+            await self.readers[tag].start()
 
     async def stop(self) -> None:
         if self._watch is not None:

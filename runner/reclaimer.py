@@ -63,7 +63,7 @@ class Reclaimer(Loop):
         self.reclaimed = 0
 
     async def tick(self) -> None:
-        for fn in list(self.discovery.functions.values()):
+        for fn in list(self.discovery.queues.values()):
             cursor = "0-0"
             for _ in range(MAX_STEPS):
                 # The reader may be blocked in a read for these same free slots; what both
@@ -72,11 +72,11 @@ class Reclaimer(Loop):
                 free = self.executor.free
                 if free < 1:
                     return
-                start, count = await self.last_chances.next_claim(fn.name, cursor, free)
+                start, count = await self.last_chances.next_claim(fn.queue, cursor, free)
                 if count == 0:
                     break
                 swept = await self.rdb.reclaim(
-                    fn.name, self.consumer, self.min_idle_ms, start, count=count
+                    fn.queue, self.consumer, self.min_idle_ms, start, count=count
                 )
                 for claimed in swept.claimed:
                     self._take(fn, claimed)
@@ -101,7 +101,7 @@ class Reclaimer(Loop):
                     break
 
     def _take(self, fn: LoadedFunction, claimed: Claimed) -> None:
-        if self.leases.get(fn.name, claimed.entry_id) is not None:
+        if self.leases.get(fn.queue, claimed.entry_id) is not None:
             return  # ours and still running (its heartbeat was late): keep the one we have
         self.reclaimed += 1
         self.metrics.count("reclaims", fn.name)
@@ -131,14 +131,14 @@ class Reclaimer(Loop):
             "(crash, kill, out of memory?); fix the handler or raise the setting, then replay it"
         )
         log.error("%s: poison message %s: %s", fn.name, invocation_id, message)
-        job = Job(fn.name, claimed.entry_id, fn.is_async)
+        job = Job(fn.queue, claimed.entry_id, fn.is_async)
         job.invocation_id = invocation_id
         job.state = DONE
         self.leases.add(job)
         self.completer.add(
             job,
             Completion(
-                fn.name,
+                fn.queue,
                 claimed.entry_id,
                 invocation_id,
                 0,

@@ -1,4 +1,4 @@
-"""One blocking XREADGROUP loop over some of the loaded functions' streams (one shard's, or all).
+"""One blocking XREADGROUP loop over some of the loaded queues' streams (one hash tag's, or all).
 
 COUNT applies per stream, so a call names at most ``free`` streams with COUNT
 ``max(1, free // n)``: it can never deliver more entries than the runner has slots for, and
@@ -40,7 +40,7 @@ SHORT_BLOCK_MS = 50  # when free slots < streams: each call reads only some of t
 
 
 class ShardReader:
-    """The read of one shard's streams (``shard`` None: every stream, on one node)."""
+    """The read of one hash tag's streams (``tag`` None: every stream, on one node)."""
 
     def __init__(
         self,
@@ -51,13 +51,13 @@ class ShardReader:
         executor: Executor,
         slots: Slots,
         *,
-        shard: int | None,
+        tag: str | None,
         block_ms: int = BLOCK_MS,
         faults: Faults = NO_FAULTS,
     ) -> None:
         self.redis = redis
         self.slots = slots
-        self.shard = shard
+        self.tag = tag
         self.faults = faults
         self.keys = keys
         self.consumer = consumer
@@ -84,7 +84,7 @@ class ShardReader:
         self._grouped = True
 
     async def start(self) -> None:
-        name = "reader" if self.shard is None else f"reader-{self.shard}"
+        name = "reader" if self.tag is None else f"reader-{self.tag}"
         self._task = asyncio.create_task(self._run(), name=name)
 
     async def stop(self) -> None:
@@ -97,9 +97,9 @@ class ShardReader:
         if self._version != self.discovery.version:
             self._version = self.discovery.version
             self._streams = [
-                (self.keys.stream(name).encode(), fn)
-                for name, fn in sorted(self.discovery.functions.items())
-                if self.shard is None or self.keys.shard(name) == self.shard
+                (self.keys.stream(queue).encode(), fn)
+                for queue, fn in sorted(self.discovery.queues.items())
+                if self.tag is None or self.keys.tag(queue) == self.tag
             ]
             self._empty.clear()
             self._grouped = False
@@ -129,7 +129,7 @@ class ShardReader:
 
     async def _recreate_groups(self) -> None:
         try:
-            await ensure_groups(self.redis, self.keys, self.discovery.functions)
+            await ensure_groups(self.redis, self.keys, self.discovery.queues)
         except (RedisError, OSError) as exc:
             await self._pause(exc)
 
@@ -141,7 +141,7 @@ class ShardReader:
             await asyncio.sleep(self.block_ms / 1000)
             return 0
         if not self._grouped:  # a new function's stream may not exist yet
-            await ensure_groups(self.redis, self.keys, [fn.name for _, fn in streams])
+            await ensure_groups(self.redis, self.keys, [fn.queue for _, fn in streams])
             self._grouped = True
             return 0
         # At most half the slots per read: the next read is in flight while this batch runs
@@ -176,7 +176,7 @@ class ShardReader:
             *[">"] * n,
         )
         if isinstance(self.redis, RedisCluster):
-            # Every named stream is in this reader's shard, hence on the node of its slot.
+            # Every named stream has this reader's hash tag, hence is on the node of its slot.
             node = self.redis.get_node_from_key(chosen[0][0].decode())
             reply = await self.redis.execute_command(*args, target_nodes=node)
         else:

@@ -99,6 +99,7 @@ class Runner:
         self.parts.announcer.wake()
         self.parts.executor.prewarm(self.parts.discovery.functions)
         self.parts.scheduling.wake()
+        self.parts.canceller.listen_to(self.parts.discovery.queues)
         self._spawn(self.parts.promoters.sync())
 
     async def start(self) -> None:

@@ -10,14 +10,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from streamfn import codec
+from redis.exceptions import ResponseError
+
+from streamfn import codec, partitions
 from streamfn.connection import AnyRedis
 from streamfn.durable import Durability
 from streamfn.errors import BacklogFull
 from streamfn.keys import Keys
-from streamfn.names import is_function_name, new_invocation_id
+from streamfn.layouts import read_layouts
+from streamfn.names import is_function_name, new_invocation_id, queue_of
 from streamfn.rdb import RDB, Enqueued
 from streamfn.record import Invocation, load_invocation
+from streamfn.registry import read_catalog
 from streamfn.scripts import Reply, run_batch
 from streamfn.scripts.invocation_calls import enqueue
 from streamfn.settings import Settings
@@ -53,6 +57,39 @@ class Client:
         self.keys = Keys.of(settings)
         self.rdb = RDB(redis, settings)
         self.waiters = WaiterHub(self.rdb)
+        self.partitions: dict[str, int] = {}
+        """``PARTITIONS`` per function, as live runners report it (absent: 1).  The gateway's
+        catalog keeps it current; other users call :meth:`refresh_partitions`."""
+        self._turns = partitions.RoundRobin()
+
+    async def refresh_partitions(self) -> dict[str, int]:
+        """Learn every function's ``PARTITIONS`` from the runners' reports."""
+        catalog = await read_catalog(self.redis, self.keys)
+        self.set_partitions(catalog.functions)
+        return self.partitions
+
+    def set_partitions(self, functions: dict[str, dict[str, Any]]) -> None:
+        """Take ``PARTITIONS`` from catalog entries (``{"partitions": P, ...}`` per function)."""
+        self.partitions = {
+            name: int(entry.get("partitions", 1))
+            for name, entry in functions.items()
+            if int(entry.get("partitions", 1)) > 1
+        }
+        self.waiters.listen_to(q for fn in self.partitions for q in self.queues(fn)[1:])
+
+    def queues(self, function: str) -> list[str]:
+        """The queues new invocations of ``function`` go to, home first."""
+        return partitions.queues(function, self.partitions.get(function, 1))
+
+    def new_id(self, function: str, idempotency_key: str | None = None) -> str:
+        """A fresh id for an invocation of ``function``, naming the queue it goes to: the
+        Idempotency-Key's queue, else the next in turn (:mod:`streamfn.partitions`)."""
+        p = self.partitions.get(function, 1)
+        if idempotency_key is not None:
+            _, byte = partitions.queue_for_key(function, p, idempotency_key)
+        else:
+            _, byte = self._turns.pick(function, p)
+        return new_invocation_id(function, byte)
 
     async def start(self) -> None:
         await self.waiters.start()
@@ -82,16 +119,24 @@ class Client:
         """
         _check_function(function)
         body = payload if isinstance(payload, bytes) else codec.dumps(payload)
-        return await self.rdb.enqueue(
-            function,
-            invocation_id or new_invocation_id(function),
-            body,
-            delay_ms=int(delay * 1000),
-            at_ms=at_ms,
-            notify=notify,
-            idempotency_key=idempotency_key,
-            extra=extra,
-        )
+        for attempt in range(ID_ATTEMPTS):
+            try:
+                return await self.rdb.enqueue(
+                    function,
+                    invocation_id or self.new_id(function, idempotency_key),
+                    body,
+                    delay_ms=int(delay * 1000),
+                    at_ms=at_ms,
+                    notify=notify,
+                    idempotency_key=idempotency_key,
+                    extra=extra,
+                )
+            except ResponseError as exc:
+                # A fresh id met an existing record (odds 2**-40): draw another.  A caller's
+                # own id is the caller's to replace.
+                if invocation_id is not None or not is_id_taken(exc) or attempt == ID_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def enqueue_many(self, function: str, payloads: Iterable[Any]) -> list[str]:
         """Queue many invocations of one function now, in one pipelined round trip.
@@ -106,13 +151,16 @@ class Client:
         _check_function(function)
         k = self.keys
         cap = self.settings.max_backlog
+        queues = self.queues(function)
+        share = -(-cap // len(queues)) if cap > 0 else 0  # each queue admits its share
         ids: list[str] = []
         calls = []
         for payload in payloads:
-            inv = new_invocation_id(function)
+            inv = self.new_id(function)
             ids.append(inv)
             body = payload if isinstance(payload, bytes) else codec.dumps(payload)
-            calls.append(enqueue(k, function, inv, body, max_backlog=cap))
+            queue = queue_of(inv) or function
+            calls.append(enqueue(k, queue, inv, body, max_backlog=share))
         results = await run_batch(self.redis, calls, durability=Durability.of(self.settings))
         for r in results:
             if isinstance(r, Exception):
@@ -158,22 +206,39 @@ class Client:
         return await self.rdb.replay(invocation_id)
 
     async def dead_letters(self, function: str, count: int = 100) -> list[DeadLetter]:
-        """The newest ``count`` dead letters of ``function``, newest first."""
+        """The newest ``count`` dead letters of ``function``, newest first, from every queue
+        of every partition layout it has had (:mod:`streamfn.layouts`)."""
         _check_function(function)
-        rows: Sequence[tuple[bytes, dict[bytes, bytes]]] = await self.redis.xrevrange(  # type: ignore[assignment]
-            self.keys.dead(function), count=count
-        )
-        return [
-            DeadLetter(
-                entry_id=entry.decode(),
-                invocation_id=f[b"id"].decode(),
-                payload=codec.loads(f[b"p"]) if f.get(b"p") else None,
-                error=codec.loads(f[b"error"]) if f.get(b"error") else None,
-                attempts=int(f.get(b"attempts", b"0")),
-                at_ms=int(f.get(b"at", b"0")),
+        layouts = (await read_layouts(self.redis, self.keys)).get(function, {})
+        layouts.setdefault(self.partitions.get(function, 1), 0)
+        queues = sorted({q for p in layouts for q in partitions.queues(function, p)})
+        letters: list[DeadLetter] = []
+        for queue in queues:  # one read each: on a cluster the queues are in different slots
+            rows: Sequence[tuple[bytes, dict[bytes, bytes]]] = await self.redis.xrevrange(  # type: ignore[assignment]
+                self.keys.dead(queue), count=count
             )
-            for entry, f in rows
-        ]
+            letters += [_dead_letter(entry, f) for entry, f in rows]
+        letters.sort(key=lambda d: (d.at_ms, d.entry_id), reverse=True)
+        return letters[:count]
+
+
+ID_ATTEMPTS = 3
+
+
+def is_id_taken(exc: ResponseError) -> bool:
+    """enqueue.lua's refusal of an id whose record exists."""
+    return "invocation exists" in str(exc)
+
+
+def _dead_letter(entry: bytes, f: dict[bytes, bytes]) -> DeadLetter:
+    return DeadLetter(
+        entry_id=entry.decode(),
+        invocation_id=f[b"id"].decode(),
+        payload=codec.loads(f[b"p"]) if f.get(b"p") else None,
+        error=codec.loads(f[b"error"]) if f.get(b"error") else None,
+        attempts=int(f.get(b"attempts", b"0")),
+        at_ms=int(f.get(b"at", b"0")),
+    )
 
 
 def _check_function(function: str) -> None:

@@ -23,8 +23,14 @@ namespace, and changing it relocates every key (drain first).
 | ``<ns>:schedules``                    | hash   | schedule id -> function (lookup and listing)    |
 | ``{<ns>:registry}:runners``           | set    | ids of runners that published a report          |
 | ``{<ns>:registry}:runner:<id>``       | string | JSON of the functions that runner loaded (TTL)  |
+| ``{<ns>:registry}:layouts``           | hash   | ``<fn>:<P>`` -> last announced (ms)             |
 | shard channel ``{shard}:done``        | spub   | ids of finished invocations someone waits for   |
 | shard channel ``{shard}:cancel``      | spub   | "<id> <entry>" of running ones to stop          |
+
+Per-function keys are per *queue* (:mod:`streamfn.partitions`): a function's home queue is
+named like it and has the shard tag above; a partition queue ``<fn>@P.j`` of a function with
+``PARTITIONS = P`` has its own tag (:func:`partition_tag`) in place of ``{shard}``.  Every
+method below that takes a function name takes a queue name.
 
 The registry's keys share a tag of their own, so the catalog reads every report with one MGET
 on a cluster too.  The schedule index is one key, touched only by plain commands.  Channels are
@@ -34,6 +40,7 @@ node they cost the same as classic pub/sub.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
 from collections.abc import Iterable
@@ -41,6 +48,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
+
+from streamfn import partitions
 
 if TYPE_CHECKING:
     from streamfn.settings import Settings
@@ -74,6 +83,28 @@ def shard_of(function: str, shards: int) -> int:
     return zlib.crc32(function.encode()) & (shards - 1)
 
 
+MAX_SALT = 1 << 22
+"""Salts tried for a partition tag's exact slot: ~16,384 expected, this many is never needed."""
+
+
+@functools.lru_cache(maxsize=4096)
+def partition_tag(home_tag: str, partitions: int, index: int) -> str:
+    """The hash tag of queue ``index`` of a ``partitions``-queue layout homed at ``home_tag``.
+
+    Its slot is ``index / partitions`` of the slot ring past the home tag's slot (rounded),
+    found by trying salts in order, so every process derives the same tag.  ~5 ms once per
+    tag; remembered.
+    """
+    home = home_tag[1:-1]
+    step = (index * REDIS_CLUSTER_HASH_SLOTS + partitions // 2) // partitions
+    target = (key_slot(home.encode()) + step) % REDIS_CLUSTER_HASH_SLOTS
+    base = f"{home}:{partitions}.{index}:"
+    for salt in range(MAX_SALT):
+        if key_slot(f"{base}{salt}".encode()) == target:
+            return f"{{{base}{salt}}}"
+    raise RuntimeError(f"no salt gives slot {target}")  # pragma: no cover - CRC16 is onto
+
+
 @dataclass(frozen=True, slots=True)
 class Keys:
     """Key names for one namespace.  Callers pass names already checked by :mod:`streamfn.names`."""
@@ -98,23 +129,29 @@ class Keys:
     def shard(self, function: str) -> int:
         return shard_of(function, self.shards)
 
-    def _tag(self, function: str) -> str:
-        """``{shard}:<fn>``, remembered per function (it prefixes every key on hot paths)."""
-        prefix = self._prefix.get(function)
+    def tag(self, queue: str) -> str:
+        """The hash tag of a queue's keys: its function's shard tag, or a partition tag."""
+        function, p, j = partitions.split(queue)
+        home = self.tags[shard_of(function, self.shards)]
+        return home if j == 0 else partition_tag(home, p, j)
+
+    def _tag(self, queue: str) -> str:
+        """``{tag}:<fn>``, remembered per queue (it prefixes every key on hot paths)."""
+        prefix = self._prefix.get(queue)
         if prefix is None:
-            prefix = f"{self.tags[shard_of(function, self.shards)]}:{function}"
+            prefix = f"{self.tag(queue)}:{partitions.function_of_queue(queue)}"
             if len(self._prefix) < 100_000:  # bounded: names are checked, but keep it finite
-                self._prefix[function] = prefix
+                self._prefix[queue] = prefix
         return prefix
 
-    def by_shard(self, functions: Iterable[str]) -> dict[int, list[str]]:
-        """``functions`` grouped by shard, each group sorted: one read or sweep per group."""
-        groups: dict[int, list[str]] = {}
-        for fn in sorted(functions):
-            groups.setdefault(self.shard(fn), []).append(fn)
+    def by_tag(self, queues: Iterable[str]) -> dict[str, list[str]]:
+        """``queues`` grouped by hash tag, each group sorted: one read or sweep per group."""
+        groups: dict[str, list[str]] = {}
+        for q in sorted(queues):
+            groups.setdefault(self.tag(q), []).append(q)
         return groups
 
-    # --- per function -----------------------------------------------------------------------
+    # --- per queue (a function's home queue is named like the function) -----------------------
 
     def stream(self, function: str) -> str:
         return f"{self._tag(function)}:stream"
@@ -159,22 +196,31 @@ class Keys:
 
     # --- channels ---------------------------------------------------------------------------
 
-    def done_channel(self, function: str) -> str:
-        """The shard channel a finished invocation of ``function`` is announced on."""
-        return f"{self.tags[self.shard(function)]}:done"
+    def done_channel(self, queue: str) -> str:
+        """The shard channel a finished invocation of ``queue`` is announced on."""
+        return f"{self.tag(queue)}:done"
 
-    def cancel_channel(self, function: str) -> str:
-        """The shard channel runners hear "<invocation id> <entry id>" of ``function`` on."""
-        return f"{self.tags[self.shard(function)]}:cancel"
+    def cancel_channel(self, queue: str) -> str:
+        """The shard channel runners hear "<invocation id> <entry id>" of ``queue`` on."""
+        return f"{self.tag(queue)}:cancel"
+
+    def done_channels(self, queues: Iterable[str] = ()) -> list[str]:
+        """Every shard's done channel, and those of the partition tags of ``queues``: a
+        waiter hub listens on all of them."""
+        return [f"{tag}:done" for tag in self._tags_with(queues)]
+
+    def cancel_channels(self, queues: Iterable[str] = ()) -> list[str]:
+        return [f"{tag}:cancel" for tag in self._tags_with(queues)]
+
+    def _tags_with(self, queues: Iterable[str]) -> list[str]:
+        extra = sorted({self.tag(q) for q in queues} - set(self.tags))
+        return [*self.tags, *extra]
 
     @property
-    def done_channels(self) -> list[str]:
-        """Every shard's done channel: a waiter hub listens on all of them."""
-        return [f"{tag}:done" for tag in self.tags]
-
-    @property
-    def cancel_channels(self) -> list[str]:
-        return [f"{tag}:cancel" for tag in self.tags]
+    def layouts(self) -> str:
+        """Hash ``<fn>:<P>`` -> when a runner last announced that layout (ms): which
+        partition layouts runners must still read (:mod:`streamfn.layouts`)."""
+        return f"{{{self.namespace}:registry}}:layouts"
 
     # --- namespace-wide ---------------------------------------------------------------------
 

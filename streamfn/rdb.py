@@ -10,13 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from streamfn import codec, outcomes
+from streamfn import codec, outcomes, partitions
 from streamfn.batching import ScriptBatcher
 from streamfn.connection import AnyRedis
 from streamfn.durable import Durability
 from streamfn.errors import BacklogFull
 from streamfn.keys import GROUP, Keys
-from streamfn.names import function_of
+from streamfn.names import queue_of
 from streamfn.outcomes import Completion
 from streamfn.scripts import SCRIPTS, Reply, invocation_calls, lease_calls, run
 from streamfn.settings import Settings
@@ -74,10 +74,19 @@ class RDB:
         idempotency_key: str | None = None,
         extra: Mapping[str, str] | None = None,
     ) -> Enqueued:
-        """Raises :class:`BacklogFull` (nothing written) past ``STREAMFN_MAX_BACKLOG``."""
+        """Queue ``invocation_id`` in the queue its id names (:func:`streamfn.names.queue_of`).
+
+        Raises :class:`BacklogFull` (nothing written) past ``STREAMFN_MAX_BACKLOG``: each of a
+        function's ``P`` queues admits its share of the cap (rounded up).
+        """
+        queue = _queue(invocation_id)
+        if partitions.function_of_queue(queue) != function:
+            raise ValueError(f"invocation id {invocation_id!r} is not one of {function}'s")
+        cap = self.settings.max_backlog
+        layout = partitions.split(queue)[1]
         call = invocation_calls.enqueue(
             self.keys,
-            function,
+            queue,
             invocation_id,
             payload,
             delay_ms=delay_ms,
@@ -86,7 +95,7 @@ class RDB:
             idempotency_key=idempotency_key,
             idempotency_ttl_ms=int(self.settings.idempotency_ttl * 1000),
             extra=extra,
-            max_backlog=self.settings.max_backlog,
+            max_backlog=-(-cap // layout) if cap > 0 else 0,
         )
         created, inv_id, status, detail = await self._enqueue.call(call)
         status_s = codec.text(status)
@@ -108,7 +117,7 @@ class RDB:
         """(cancelled?, status): :class:`Reply` CANCELLED, NOT_FOUND or the status that
         refused it."""
         ttl = int(self.settings.result_ttl * 1000)
-        call = invocation_calls.cancel(self.keys, _function(invocation_id), invocation_id, ttl)
+        call = invocation_calls.cancel(self.keys, _queue(invocation_id), invocation_id, ttl)
         ok, status = await run(self.redis, call)
         return bool(ok), codec.text(status)
 
@@ -118,15 +127,15 @@ class RDB:
         Status is "cancelling" when requested, "queued" when it is not running (use
         :meth:`cancel`), "not_found", or the final status that refused it.
         """
-        fn = _function(invocation_id)
+        queue = _queue(invocation_id)
         ttl = int(self.settings.result_ttl * 1000)
-        call = invocation_calls.cancel_running(self.keys, fn, invocation_id, ttl)
+        call = invocation_calls.cancel_running(self.keys, queue, invocation_id, ttl)
         ok, status, _consumer = await run(self.redis, call)
         return bool(ok), codec.text(status)
 
     async def replay(self, invocation_id: str) -> tuple[bool, str]:
         """(replayed?, new entry id or the status that refused it / "not_found")."""
-        call = invocation_calls.replay(self.keys, _function(invocation_id), invocation_id)
+        call = invocation_calls.replay(self.keys, _queue(invocation_id), invocation_id)
         ok, detail = await run(self.redis, call)
         return bool(ok), codec.text(detail)
 
@@ -182,16 +191,17 @@ class RDB:
 
     async def watch(self, invocation_id: str) -> str | None:
         """Ask for a PUBLISH on finish; returns the current stored status (None: unknown id)."""
-        call = invocation_calls.watch(self.keys, _function(invocation_id), invocation_id)
+        call = invocation_calls.watch(self.keys, _queue(invocation_id), invocation_id)
         status = await run(self.redis, call)
         return None if status is None else codec.text(status)
 
 
-def _function(invocation_id: str) -> str:
-    fn = function_of(invocation_id)
-    if fn is None:
+def _queue(invocation_id: str) -> str:
+    """The queue whose keys hold the invocation (:func:`streamfn.names.queue_of`)."""
+    queue = queue_of(invocation_id)
+    if queue is None:
         raise ValueError(f"malformed invocation id {invocation_id!r}")
-    return fn
+    return queue
 
 
 def _pairs(flat: Sequence[bytes]) -> dict[bytes, bytes]:

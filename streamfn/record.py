@@ -7,10 +7,10 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
-from streamfn import codec
+from streamfn import codec, partitions
 from streamfn.connection import AnyRedis
 from streamfn.keys import GROUP, Keys
-from streamfn.names import function_of
+from streamfn.names import queue_of
 from streamfn.scripts import Reply
 
 FINAL = frozenset({Reply.SUCCEEDED, Reply.FAILED, Reply.DEAD, Reply.CANCELLED})
@@ -87,17 +87,18 @@ async def load_invocation(redis: AnyRedis, keys: Keys, invocation_id: str) -> In
     "running" is derived, not stored: a queued record whose stream entry is in the consumer
     group's pending list has been delivered to a runner.
     """
-    fn = function_of(invocation_id)
-    if fn is None:
+    queue = queue_of(invocation_id)
+    if queue is None:
         return None
-    raw: dict[bytes, bytes] = await redis.hgetall(keys.invocation(fn, invocation_id))  # type: ignore[assignment]
+    fn = partitions.function_of_queue(queue)
+    raw: dict[bytes, bytes] = await redis.hgetall(keys.invocation(queue, invocation_id))  # type: ignore[assignment]
     if not raw or b"status" not in raw:
         return None
     status = raw[b"status"].decode()
     deliveries = None
     entry = raw.get(b"entry")
     if status == Reply.QUEUED and entry is not None:
-        pending = await _pending(redis, keys.stream(fn), entry)
+        pending = await _pending(redis, keys.stream(queue), entry)
         if pending is not None:
             status, deliveries = Reply.RUNNING.value, pending
     return Invocation(

@@ -15,6 +15,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 
+from streamfn import partitions
 from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 
@@ -32,27 +33,33 @@ class StreamStat:
 
 
 async def read_stream_stats(
-    redis: AnyRedis, keys: Keys, functions: Sequence[str]
+    redis: AnyRedis, keys: Keys, queues: Sequence[str]
 ) -> dict[str, StreamStat]:
-    """XLEN and the first entry id of each stream, against Redis TIME (stream ids are ms)."""
-    if not functions:
+    """XLEN and the first entry id of each queue's stream, against Redis TIME (stream ids are
+    ms), summed per function: depth over its queues (:mod:`streamfn.partitions`), the oldest
+    age among them."""
+    if not queues:
         return {}
     # TIME on its own: redis-py's cluster pipeline refuses keyless commands.
     seconds, micros = await redis.time()
     async with redis.pipeline(transaction=False) as pipe:
-        for fn in functions:
-            pipe.xlen(keys.stream(fn))
-            pipe.xrange(keys.stream(fn), count=1)
+        for queue in queues:
+            pipe.xlen(keys.stream(queue))
+            pipe.xrange(keys.stream(queue), count=1)
         replies: list[Any] = await pipe.execute()
     now_ms = int(seconds) * 1000 + int(micros) // 1000
     stats: dict[str, StreamStat] = {}
-    for i, fn in enumerate(functions):
+    for i, queue in enumerate(queues):
         depth, first = replies[2 * i], replies[1 + 2 * i]
         age = 0.0
         if first:
             entry_id = first[0][0]
             entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
             age = max(0, now_ms - int(entry.split("-", 1)[0])) / 1000
+        fn = partitions.function_of_queue(queue)
+        seen = stats.get(fn)
+        if seen is not None:
+            depth, age = depth + seen.depth, max(age, seen.oldest_age_s)
         stats[fn] = StreamStat(int(depth), age)
     return stats
 

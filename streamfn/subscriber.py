@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from redis.asyncio import RedisCluster
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterPubSub
 
@@ -56,12 +57,26 @@ class Subscriber(Loop):
         self.name = name
         self.redis = redis
         self.channels = list(channels)
+        self._moved = False  # set_channels changed them: the current subscription ends
         self.on_message = on_message
         self.resync = resync
         self.poll = poll
 
+    def set_channels(self, channels: Sequence[str]) -> None:
+        """Listen on ``channels`` from now on: a change ends the current subscription within a
+        poll, and the next one subscribes to the new set and resyncs (nothing is missed)."""
+        if list(channels) != self.channels:
+            self.channels = list(channels)
+            self._moved = True
+
     async def tick(self) -> float:
-        """One connection's life: subscribe, resync, then read until stopped or it fails."""
+        """One connection's life: subscribe, resync, then read until stopped, moved to other
+        channels (:meth:`set_channels`), or it fails."""
+        self._moved = False
+        if isinstance(self.redis, RedisCluster):
+            # A cluster pub/sub routes by the client's slot map, which a client that has run
+            # no command yet lacks ("slot not covered"); a no-op once learnt.
+            await self.redis.initialize()
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.ssubscribe(*self.channels)
@@ -76,7 +91,7 @@ class Subscriber(Loop):
                     for node in pubsub.node_pubsub_mapping.values()
                 ]
                 try:
-                    done, _ = await asyncio.wait(reads, return_when=asyncio.FIRST_EXCEPTION)
+                    done, _ = await asyncio.wait(reads, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     for read in reads:
                         if not read.done():
@@ -94,7 +109,7 @@ class Subscriber(Loop):
     async def _read(self, pubsub: PubSub) -> None:
         # The stop flag as well as the task's cancel: a cancellation that lands inside
         # redis-py's get_message can be swallowed, and the read must still end in a poll.
-        while not self.stopping:
+        while not self.stopping and not self._moved:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.poll)
             if message is None:
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -19,7 +20,7 @@ from redis.exceptions import RedisError
 from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Periodic
-from streamfn.names import function_of
+from streamfn.names import queue_of
 from streamfn.rdb import RDB
 from streamfn.record import FINAL
 from streamfn.subscriber import Subscriber
@@ -42,13 +43,17 @@ class WaiterHub:
         self._existing: set[str] = set()
         self._listener = Subscriber(
             self._redis,
-            self._keys.done_channels,
+            self._keys.done_channels(),
             self._on_message,
             self._resync,
             name="waiters",
             logger=log,
         )
         self._sweeper = Periodic("waiters-sweep", SWEEP_INTERVAL, self._sweep, logger=log)
+
+    def listen_to(self, queues: Iterable[str]) -> None:
+        """Also hear the done channels of these partition queues (:mod:`streamfn.partitions`)."""
+        self._listener.set_channels(self._keys.done_channels(queues))
 
     @property
     def waiting(self) -> int:
@@ -143,14 +148,14 @@ class WaiterHub:
 
     async def _resync(self) -> None:
         """Re-read the status of everyone waiting; resolves what finished meanwhile."""
-        ids = [i for i in list(self._waiters) if function_of(i) is not None]
+        ids = [i for i in list(self._waiters) if queue_of(i) is not None]
         if not ids:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
             for i in ids:
-                fn = function_of(i)
-                assert fn is not None
-                pipe.hget(self._keys.invocation(fn, i), "status")
+                queue = queue_of(i)
+                assert queue is not None
+                pipe.hget(self._keys.invocation(queue, i), "status")
             statuses = await pipe.execute()
         for i, status in zip(ids, statuses, strict=True):
             if status is None:

@@ -77,6 +77,7 @@ async def invoke(
     redis = make_redis(settings, max_connections=4)
     client = Client(redis, settings)
     try:
+        await client.refresh_partitions()  # a partitioned function's queues take turns
         enqueued = await client.enqueue(function, payload, delay=delay, notify=wait is not None)
         if wait is None:
             inv = await client.get(enqueued.id)

@@ -88,9 +88,13 @@ def new_schedule_id() -> str:
 
 
 def fire_invocation_id(function: str, schedule_id: str, planned_ms: int) -> str:
-    """The invocation id of one planned fire: the same inputs always give the same id."""
+    """The invocation id of one planned fire: the same inputs always give the same id.
+
+    Shaped like every id (:func:`streamfn.names.new_invocation_id`): the planned time in ms,
+    partition code 0 (fires run in the home queue), then 40 bits of the inputs' digest.
+    """
     digest = hashlib.sha256(f"{schedule_id}:{planned_ms}".encode()).hexdigest()
-    return f"{function}.{digest[:24]}"
+    return f"{function}.{planned_ms & 0xFFFF_FFFF_FFFF:012x}00{digest[:10]}"
 
 
 def check_schedule_id(schedule_id: object, *, source: str = "api") -> str:

@@ -42,6 +42,7 @@ async def test_report_lists_functions_policies_and_errors(
             "dead_letter": False,
             "isolate": False,
             "memory_mb": None,
+            "partitions": 1,
             "kind": "async",
         },
         "plain": {
@@ -52,6 +53,7 @@ async def test_report_lists_functions_policies_and_errors(
             "dead_letter": True,
             "isolate": True,  # a plain def handler: STREAMFN_ISOLATE_SYNC
             "memory_mb": None,
+            "partitions": 1,
             "kind": "sync",
         },
     }

@@ -32,6 +32,7 @@ async def test_loads_async_and_sync_handlers(settings: Settings, fdir: Path) -> 
         "dead_letter": True,
         "isolate": False,
         "memory_mb": None,
+        "partitions": 1,
         "kind": "async",
     }
     assert d.functions["b_sync"].kind == "sync"

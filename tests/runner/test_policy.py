@@ -44,6 +44,7 @@ def test_values_and_script_units() -> None:
         "dead_letter": False,
         "isolate": False,
         "memory_mb": None,
+        "partitions": 1,
     }
 
 
@@ -64,6 +65,10 @@ def test_values_and_script_units() -> None:
         ({"ISOLATE": True, "MEMORY_MB": 1.5}, ["MEMORY_MB", "whole number"]),
         ({"MEMORY_MB": 256}, ["MEMORY_MB needs ISOLATE = True"]),
         ({"WORKERS": 0}, ["WORKERS", "out of range"]),
+        ({"PARTITIONS": 0}, ["PARTITIONS", "out of range", "1 to 16"]),
+        ({"PARTITIONS": 17}, ["PARTITIONS", "out of range", "1 to 16"]),
+        ({"PARTITIONS": 2.0}, ["PARTITIONS", "whole number"]),
+        ({"PARTITIONS": True}, ["PARTITIONS", "whole number"]),
     ],
 )
 def test_bad_values_say_what_to_fix(consts: dict[str, Any], words: list[str]) -> None:
@@ -71,6 +76,12 @@ def test_bad_values_say_what_to_fix(consts: dict[str, Any], words: list[str]) ->
         parse_policy(module(**consts), DEFAULTS)
     for word in words:
         assert word in str(info.value)
+
+
+def test_partitions_default_to_one_and_are_reported() -> None:
+    assert parse_policy(module(), DEFAULTS).partitions == 1
+    policy = parse_policy(module(PARTITIONS=3), DEFAULTS)
+    assert policy.partitions == 3 and policy.to_report()["partitions"] == 3
 
 
 def test_isolation_defaults_by_kind_and_setting() -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
+from streamfn import partitions
 from streamfn.keys import Keys
 from streamfn.settings import DEFAULTS
 
@@ -51,17 +52,45 @@ def test_shards_cover_the_slot_range_evenly(shards: int) -> None:
     k = Keys("ns", shards)
     width = REDIS_CLUSTER_HASH_SLOTS // shards
     assert [slot(t) // width for t in k.tags] == list(range(shards))
-    assert len(k.done_channels) == len(set(k.done_channels)) == shards
+    assert len(k.done_channels()) == len(set(k.done_channels())) == shards
 
 
-def test_functions_spread_over_shards_and_group_by_shard() -> None:
+def test_functions_spread_over_shards_and_group_by_tag() -> None:
     k = Keys("ns")
     names = [f"fn{i}" for i in range(200)]
-    groups = k.by_shard(names)
+    groups = k.by_tag(names)
     assert sorted(fn for group in groups.values() for fn in group) == sorted(names)
-    assert len(groups) == 16  # 200 names reach every one of 16 shards
-    for shard, group in groups.items():
-        assert {slot(k.stream(fn)) for fn in group} == {slot(k.tags[shard])}
+    assert set(groups) == set(k.tags)  # 200 names reach every one of 16 shards
+    for tag, group in groups.items():
+        assert {slot(k.stream(fn)) for fn in group} == {slot(tag)}
+
+
+@pytest.mark.parametrize("p", [2, 3, 4, 16])
+def test_partition_queues_sit_evenly_round_the_slot_ring(p: int) -> None:
+    k = Keys("ns")
+    queues = partitions.queues("hot", p)
+    home = slot(k.stream("hot"))
+    assert slot(k.tag("hot")) == home
+    for j, q in enumerate(queues):
+        names = [k.stream(q), k.timers(q), k.dead(q), k.invocation(q, "hot.x"), k.cancels(q)]
+        names += [k.idempotency(q, "key"), k.done_channel(q), k.cancel_channel(q)]
+        assert {slot(n) for n in names} == {(home + round(j * 16384 / p)) % 16384}
+    # The queues' channels join the shards' on request, each once.
+    channels = k.done_channels(queues)
+    assert len(channels) == len(set(channels)) == 16 + p - 1
+
+
+def test_three_partitions_land_on_three_equal_masters() -> None:
+    """redis-cli --cluster create gives 3 masters 0-5460, 5461-10922, 10923-16383."""
+    k = Keys("ns")
+
+    def master(s: int) -> int:
+        return 0 if s <= 5460 else 1 if s <= 10922 else 2
+
+    spread = [
+        {master(slot(k.stream(q))) for q in partitions.queues(f"fn{i}", 3)} for i in range(100)
+    ]
+    assert sum(len(m) == 3 for m in spread) >= 99  # only a home slot on a boundary can fail
 
 
 def test_the_registry_is_one_slot_and_shard_counts_are_checked() -> None:

@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bench.harness import Harness
+from bench.nodes import masters
+from streamfn.connection import make_redis
 from streamfn.launch import PrivateRedis
 from streamfn.launch.cluster import PrivateCluster
 from streamfn.topology import is_cluster
@@ -29,6 +31,8 @@ class Servers:
 
     single: str
     cluster: str
+    masters: int
+    """The cluster's masters."""
     started: str
     """What the workload started itself, e.g. ``a private 3-master cluster``."""
 
@@ -38,10 +42,15 @@ async def servers(h: Harness) -> AsyncIterator[Servers]:
     """The run's Redis and the other kind, started here (in a thread: it blocks) for the
     workload's duration."""
     if await asyncio.to_thread(is_cluster, h.settings("bench-probe")):
+        redis = make_redis(h.settings("bench-probe"))
+        try:
+            count = len(await masters(redis))
+        finally:
+            await redis.aclose()
         one = PrivateRedis()
         await asyncio.to_thread(one.start)
         try:
-            yield Servers(single=one.url, cluster=h.redis_url, started="a private redis-server")
+            yield Servers(one.url, h.redis_url, count, started="a private redis-server")
         finally:
             await asyncio.to_thread(one.stop)
         return
@@ -49,6 +58,6 @@ async def servers(h: Harness) -> AsyncIterator[Servers]:
     await asyncio.to_thread(cluster.start)
     try:
         started = f"a private {MASTERS}-master cluster"
-        yield Servers(single=h.redis_url, cluster=cluster.url, started=started)
+        yield Servers(h.redis_url, cluster.url, MASTERS, started=started)
     finally:
         await asyncio.to_thread(cluster.stop)

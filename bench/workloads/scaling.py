@@ -10,16 +10,16 @@ processes' CPU over the drain / N), ``redis_cpu_us_per_inv``.  On a 2-core machi
 share the cores with Redis, so more than 2 runners mostly shows contention, not headroom.
 ``--quick`` measures 1 and 2 runners only.
 
-Masters: one Redis node and a Redis Cluster of 3 masters.  The run's Redis is one of them; the
-other is started for this workload (``bench/servers.py``: a private 3-master cluster, or a
-private redis-server when ``--redis-url`` names a cluster).  Each variant gets a fresh
-namespace, a functions dir of its own and 2 runner processes serving every function in it;
-each repeat is the same warm drain of N over every function, timed until every stream of every
-function is empty (``bench/workloads/_masters.py``).
+Masters: one Redis node and a Redis Cluster of M = 3 masters.  The run's Redis is one of them;
+the other is started for this workload (``bench/servers.py``: a private 3-master cluster, or a
+private redis-server when ``--redis-url`` names a cluster, whose M masters are then used).
+Each variant gets a fresh namespace, a functions dir of its own and 2 runner processes serving
+every function in it; each repeat is the same warm drain of N over every function, timed until
+every stream of every function is empty (``bench/workloads/_masters.py``).
 - ``spread_m1_``, ``spread_m3_``: 9 no-op functions ``spread_<i>``, picked on the cluster so
   that 3 live on each master, each in a shard of its own; the same 9 on one node.
 - ``hot_p1_``, ``hot_p3_``: one no-op function ``hot`` whose file declares ``PARTITIONS = 1``
-  or ``PARTITIONS = 3``, on the cluster.
+  or ``PARTITIONS = 3``, on the cluster (``_m<M>_``, ``_p<M>_`` and 3 x M functions on M).
 Figures per variant: ``drain_per_s``, ``runner_cpu_us_per_inv``, ``redis_cpu_us_per_inv`` and
 ``redis_cmds_per_inv`` (summed over the masters), ``master<i>_cmd_pct`` (master i's share of
 the commands: ``INFO commandstats`` calls, Lua's own commands included, over the drain; the
@@ -39,7 +39,7 @@ from bench.handlers import NOOP
 from bench.harness import Harness
 from bench.observe import wait_drained
 from bench.result import Check, Figures, WorkloadResult
-from bench.servers import MASTERS, servers
+from bench.servers import servers
 from bench.workloads import _masters
 from bench.workloads.drain import queue, warm_drain
 from streamfn.launch import RedisUnavailable
@@ -54,21 +54,14 @@ EVEN_WITHIN = 0.15
 async def run(h: Harness) -> WorkloadResult:
     n = h.n(20_000, 300)
     levels = LEVELS[:2] if h.options.quick else LEVELS
-    variants = ("spread_m1", f"spread_m{MASTERS}", "hot_p1", f"hot_p{MASTERS}")
     result = WorkloadResult(
         NAME,
         __doc__ or "",
         params={"n": n, "runner_levels": list(levels)},
-        headline=[f"r{r}_drain_per_s" for r in levels]
-        + [
-            f"{v}_{f}"
-            for v in variants
-            for f in ("drain_per_s", "runner_cpu_us_per_inv", "balance")
-        ],
+        headline=[f"r{r}_drain_per_s" for r in levels],
     )
-    repeats: list[Figures] = [{} for _ in range(h.repeats)]
-    result.repeats = repeats
-    await runner_levels(h, n, levels, repeats)
+    result.repeats = [{} for _ in range(h.repeats)]
+    await runner_levels(h, n, levels, result.repeats)
     one = result.median("r1_drain_per_s")
     for level in levels[1:]:
         many = result.median(f"r{level}_drain_per_s")
@@ -78,10 +71,6 @@ async def run(h: Harness) -> WorkloadResult:
         await multi_master(h, n, result)
     except RedisUnavailable as exc:  # no redis-cli, say: keep the runner levels' figures
         result.notes.append(f"the multi-master part did not run: {exc}")
-        return result
-    for v in variants:
-        result.notes.append(_shares(result, v))
-    result.checks.append(_even(result, f"hot_p{MASTERS}"))
     return result
 
 
@@ -100,18 +89,25 @@ async def runner_levels(h: Harness, n: int, levels: tuple[int, ...], into: list[
 
 
 async def multi_master(h: Harness, n: int, result: WorkloadResult) -> None:
-    """``spread_m1_``/``spread_m3_`` and ``hot_p1_``/``hot_p3_`` (module docstring)."""
+    """``spread_m1_``/``spread_m<M>_`` and ``hot_p1_``/``hot_p<M>_`` on a cluster of M
+    masters (3 unless ``--redis-url`` names another cluster; module docstring)."""
     async with servers(h) as srv:
+        m = srv.masters
         result.params["started"] = srv.started
-        spread = f"spread_m{MASTERS}"
+        spread = f"spread_m{m}"
         figures, params = await _masters.variant(h, srv.cluster, spread, None, None, n)
         _merge(result, spread, figures, params)
         names = list(params["functions"])
         figures, params = await _masters.variant(h, srv.single, "spread_m1", names, None, n)
         _merge(result, "spread_m1", figures, params)
-        for p in (1, MASTERS):
+        for p in (1, m):
             figures, params = await _masters.variant(h, srv.cluster, f"hot_p{p}", [HOT], p, n)
             _merge(result, f"hot_p{p}", figures, params)
+    for variant in ("spread_m1", spread, "hot_p1", f"hot_p{m}"):
+        for figure in ("drain_per_s", "runner_cpu_us_per_inv", "balance"):
+            result.headline.append(f"{variant}_{figure}")
+        result.notes.append(_shares(result, variant))
+    result.checks.append(_even(result, f"hot_p{m}", m))
 
 
 def _merge(
@@ -131,15 +127,15 @@ def _shares(result: WorkloadResult, variant: str) -> str:
     return f"{variant}: per master, % of the commands {cmd}; % of Redis CPU {cpu}"
 
 
-def _even(result: WorkloadResult, variant: str) -> Check:
+def _even(result: WorkloadResult, variant: str, masters: int) -> Check:
     """Every master's median command share within ±15% of an equal share."""
-    equal = 100 / MASTERS
-    shares = [result.median(f"{variant}_master{i}_cmd_pct") for i in range(1, MASTERS + 1)]
+    equal = 100 / masters
+    shares = [result.median(f"{variant}_master{i}_cmd_pct") for i in range(1, masters + 1)]
     known = [s for s in shares if s is not None]
-    passed = len(known) == MASTERS and all(abs(s - equal) <= EVEN_WITHIN * equal for s in known)
+    passed = len(known) == masters and all(abs(s - equal) <= EVEN_WITHIN * equal for s in known)
     return Check(
-        f"target: PARTITIONS = {MASTERS} spreads one function's commands over {MASTERS} masters "
-        f"within ±{EVEN_WITHIN:.0%} of {equal:.1f}% each",
+        f"target: PARTITIONS = {masters} spreads one function's commands over {masters} "
+        f"masters within ±{EVEN_WITHIN:.0%} of {equal:.1f}% each",
         passed if known else None,
         " / ".join(f"{s:.1f}%" for s in known) if known else "not measured",
     )

@@ -11,7 +11,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,24 +86,28 @@ class Harness:
     def progress(self, total: int, label: str) -> Progress:
         return Progress(total, label, enabled=self.options.progress)
 
-    def settings(self, namespace: str) -> Settings:
+    def settings(
+        self, namespace: str, redis_url: str | None = None, functions_dir: Path | None = None
+    ) -> Settings:
         return replace(
             DEFAULTS,
-            redis_url=self.redis_url,
+            redis_url=redis_url or self.redis_url,
             namespace=namespace,
-            functions_dir=self.functions_dir,
+            functions_dir=functions_dir or self.functions_dir,
             runner_metrics_port=0,
             log_level="WARNING",
         )
 
-    def environ(self, namespace: str) -> dict[str, str]:
+    def environ(
+        self, namespace: str, redis_url: str | None = None, functions_dir: Path | None = None
+    ) -> dict[str, str]:
         """The ``STREAMFN_*`` variables every gateway and runner of a workload shares."""
         # Drop the caller's STREAMFN_* so a stray variable cannot change what we measure.
         env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMFN_")}
         env.update(
-            STREAMFN_REDIS_URL=self.redis_url,
+            STREAMFN_REDIS_URL=redis_url or self.redis_url,
             STREAMFN_NAMESPACE=namespace,
-            STREAMFN_FUNCTIONS_DIR=str(self.functions_dir),
+            STREAMFN_FUNCTIONS_DIR=str(functions_dir or self.functions_dir),
             STREAMFN_HOST="127.0.0.1",
             STREAMFN_RUNNER_METRICS_PORT="0",
             STREAMFN_LOG_LEVEL="WARNING",
@@ -113,12 +117,19 @@ class Harness:
         return env
 
     @asynccontextmanager
-    async def namespace(self) -> AsyncIterator[Namespace]:
-        """A fresh namespace with its own Redis client and stack; everything is undone after."""
+    async def namespace(
+        self, redis_url: str | None = None, functions_dir: Path | None = None
+    ) -> AsyncIterator[Namespace]:
+        """A fresh namespace with its own Redis client and stack; everything is undone after.
+
+        ``redis_url`` (default: the run's Redis) and ``functions_dir`` (default: the bench
+        handlers) let a workload measure on another server, or serve functions of its own.
+        """
         name = "bench-" + uuid.uuid4().hex[:10]
-        settings = self.settings(name)
+        settings = self.settings(name, redis_url, functions_dir)
         redis = make_redis(settings, max_connections=256, socket_timeout=60.0)
-        stack = BenchStack(self.environ(name), self.logs, redis, Keys(name))
+        env = self.environ(name, redis_url, functions_dir)
+        stack = BenchStack(env, self.logs, redis, Keys(name))
         client = Client(redis, settings)
         try:
             yield Namespace(name, settings, redis, stack, client)
@@ -163,21 +174,23 @@ class BenchStack(Stack):
         return gateway.url
 
     async def start_runners(
-        self, count: int, function: str, concurrency: int | None = None
+        self, count: int, function: str | Sequence[str], concurrency: int | None = None
     ) -> list[Child]:
-        """Start ``count`` runner processes; returns them once all report ``function``."""
+        """Start ``count`` runner processes; returns them once all report ``function`` (every
+        one of them, when it is several)."""
+        functions = [function] if isinstance(function, str) else list(function)
         args = ("--concurrency", str(concurrency)) if concurrency is not None else ()
         new = [self.start_runner(*args) for _ in range(count)]
         want = len(self.runners)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             self.check_alive()
-            entry = (await read_catalog(self.redis, self.keys)).functions.get(function)
-            if entry is not None and int(entry.get("runners", 0)) >= want:
+            catalog = (await read_catalog(self.redis, self.keys)).functions
+            if all(int(catalog.get(fn, {}).get("runners", 0)) >= want for fn in functions):
                 return new
             await asyncio.sleep(0.05)
         raise BenchError(
-            f"{want} runner(s) did not report function {function!r} within {START_TIMEOUT}s; "
+            f"{want} runner(s) did not report {', '.join(functions)} within {START_TIMEOUT}s; "
             f"runner log:\n{new[-1].log_tail()}"
         )
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from bench.nodes import masters
 from streamfn.connection import AnyRedis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ async def describe(redis: AnyRedis) -> dict[str, Any]:
         "python": platform.python_version(),
         "redis_version": str(info.get("redis_version", "unknown")),
         "redis_io_threads": info.get("io_threads_active"),
+        "redis_masters": len(await masters(redis)),
         "commit": _git("rev-parse", "HEAD"),
         "dirty_tree": bool(status) if status is not None else None,
         "packages": _versions(["redis", "hiredis", "aiohttp", "uvloop", "orjson"]),

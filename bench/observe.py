@@ -54,6 +54,37 @@ async def wait_drained(
         await asyncio.sleep(interval)
 
 
+async def wait_streams_empty(
+    redis: AnyRedis, streams: Sequence[str], timeout: float, interval: float = 0.002
+) -> tuple[float, Counter[str]]:
+    """Block until every stream in ``streams`` is empty; ``(time.perf_counter() then, XLENs
+    sent per stream)``, so a command count can leave the bench's own polls out.
+
+    XLEN alone suffices: the complete script XACKs and XDELs an entry in one call, so an
+    empty stream has nothing delivered and unfinished either.  A stream seen empty is not
+    polled again (everything was enqueued before the wait began).
+    """
+    deadline = time.monotonic() + timeout
+    left = list(dict.fromkeys(streams))
+    sent: Counter[str] = Counter()
+    while True:
+        async with redis.pipeline(transaction=False) as pipe:
+            for stream in left:
+                pipe.xlen(stream)
+            lengths = await pipe.execute()
+        sent.update(left)
+        now = time.perf_counter()
+        left = [s for s, n in zip(left, lengths, strict=True) if int(n)]
+        if not left:
+            return now, sent
+        if time.monotonic() > deadline:
+            raise BenchError(
+                f"{sum(map(int, lengths))} entries still in {len(left)} stream(s) after "
+                f"{timeout:.0f}s ({left[0]} among them); are the runners alive? see their logs"
+            )
+        await asyncio.sleep(interval)
+
+
 @dataclass(slots=True)
 class Records:
     """What the records of a set of invocations say once they are done (Redis clock, ms)."""
@@ -96,7 +127,12 @@ async def read_records(
 
 
 async def drop_namespace(redis: AnyRedis, namespace: str) -> int:
-    """UNLINK every key of ``namespace`` (never FLUSHDB: the Redis may be someone else's)."""
+    """UNLINK every key of ``namespace`` (never FLUSHDB: the Redis may be someone else's).
+
+    The MATCH patterns are the namespace's own: its hash tags ``{<ns>:...}`` and its untagged
+    keys ``<ns>:...``.  On a Redis Cluster redis-py's ``scan_iter`` runs the SCAN on every
+    master, each to its own cursor's end, and ``unlink`` splits the batch by slot.
+    """
     dropped = 0
     for pattern in (f"{{{namespace}:*", f"{namespace}:*"):
         batch: list[bytes] = []

@@ -1,24 +1,21 @@
-"""Redis-side counters read around a measurement: CPU, commands, memory, slow log."""
+"""Redis-side counters read around a measurement: CPU, commands, memory; the sum over every
+master on a Redis Cluster (:mod:`bench.nodes`), the one server otherwise."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from bench.nodes import read_masters
 from streamfn.connection import AnyRedis
 
 
 async def redis_cpu_seconds(redis: AnyRedis) -> float:
-    """``used_cpu_user + used_cpu_sys`` of the server (all clients, not only ours)."""
-    info: dict[str, Any] = await redis.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    """``used_cpu_user + used_cpu_sys`` of the server(s) (all clients, not only ours)."""
+    return sum(r.cpu_s for r in (await read_masters(redis)).values())
 
 
 async def redis_commands(redis: AnyRedis) -> int:
     """``total_commands_processed`` (commands run inside Lua scripts count too)."""
-    info: dict[str, Any] = await redis.info("stats")
-    return int(info["total_commands_processed"])
+    return sum(r.total_commands for r in (await read_masters(redis)).values())
 
 
 async def used_memory(redis: AnyRedis) -> int:
-    info: dict[str, Any] = await redis.info("memory")
-    return int(info["used_memory"])
+    return sum(r.used_memory for r in (await read_masters(redis)).values())

@@ -15,6 +15,8 @@ def fmt(name: str, value: float | None) -> str:
         return "-"
     if name.endswith("_per_s"):
         return f"{value:,.0f}/s"
+    if name.endswith("_pct"):
+        return f"{value:.1f}%"
     if name.endswith("_ms"):
         return f"{value:.2f} ms"
     if name.endswith("_us") or "_us_" in name:

@@ -19,7 +19,7 @@ from redis.exceptions import ResponseError
 from bench.failure import BenchError
 from streamfn.connection import AnyRedis
 from streamfn.keys import GROUP, Keys
-from streamfn.names import function_of
+from streamfn.names import queue_of
 
 
 async def backlog(redis: AnyRedis, keys: Keys, function: str) -> tuple[int, int]:
@@ -108,10 +108,12 @@ async def read_records(
         chunk = ids[start : start + 1000]
         async with redis.pipeline(transaction=False) as pipe:
             for inv in chunk:
-                fn = function_of(inv)
-                if fn is None:
+                queue = queue_of(inv)
+                if queue is None:
                     raise BenchError(f"malformed invocation id {inv!r} from the system under test")
-                pipe.hmget(keys.invocation(fn, inv), "status", "created", "queued_at", "finished")
+                pipe.hmget(
+                    keys.invocation(queue, inv), "status", "created", "queued_at", "finished"
+                )
             rows = await pipe.execute()
         for i, (status, created, queued, finished) in enumerate(rows):
             out.statuses[status.decode() if status else "missing"] += 1

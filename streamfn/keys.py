@@ -156,15 +156,6 @@ class Keys:
     def stream(self, function: str) -> str:
         return f"{self._tag(function)}:stream"
 
-    def streams_of(self, function: str, partitions: int = 1) -> list[str]:
-        """Every stream of ``function`` when its file declares ``PARTITIONS = partitions``.
-
-        STAND-IN (branch bench-scaling, for the bench): partitions are not built yet, so a
-        function has its one stream whatever ``partitions`` says.  The partitioned key layout
-        replaces this body with the stream of each partition's tag.
-        """
-        return [self.stream(function)]
-
     def timers(self, function: str) -> str:
         return f"{self._tag(function)}:timers"
 

@@ -6,8 +6,9 @@ only its no-op functions (``bench.handlers.write_noops``, with ``PARTITIONS`` wh
 :data:`RUNNERS` runner processes serving all of them.  Each repeat freezes the runners,
 queues N spread evenly over the functions, reads every master's ``INFO`` (:mod:`bench.nodes`),
 resumes them (t0), waits until every stream of every function is empty (t1), and reads
-``INFO`` again.  The streams come from ``Keys.streams_of(function, partitions)``: the bench
-names no partition's key itself.
+``INFO`` again.  The streams are those of each function's queues
+(:func:`streamfn.partitions.queues`): the bench names no partition's key itself, and its
+client learns ``PARTITIONS`` from the runners' reports, so its batches spread over the queues.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench.nodes import Reading, commands_between, master_of, masters, read_mast
 from bench.observe import read_records, wait_streams_empty
 from bench.result import Figures
 from streamfn.keys import Keys
+from streamfn.partitions import queues as queues_of
 
 RUNNERS = 2
 """Runner processes per variant: one runner is what bounds the ``r1_`` drain, and more than
@@ -67,6 +69,24 @@ async def queue_spread(ns: Namespace, functions: Sequence[str], n: int) -> dict[
     return ids
 
 
+def streams_of(keys: Keys, function: str, partitions: int) -> list[str]:
+    """The stream of each of the function's queues (:mod:`streamfn.partitions`)."""
+    return [keys.stream(q) for q in queues_of(function, partitions)]
+
+
+async def learn_partitions(ns: Namespace, functions: Sequence[str], partitions: int) -> None:
+    """Wait until the runners report ``partitions`` for every function, and let the bench's
+    client take it: its batches then spread over the queues as the gateway's would."""
+    deadline = time.monotonic() + 15.0
+    while True:
+        known = await ns.client.refresh_partitions()
+        if all(known.get(fn, 1) == partitions for fn in functions):
+            return
+        if time.monotonic() > deadline:
+            raise BenchError(f"runners did not report PARTITIONS = {partitions} in 15 s")
+        await asyncio.sleep(0.1)
+
+
 def layout(
     ns: Namespace, functions: Sequence[str], partitions: int, order: Sequence[str]
 ) -> dict[str, Any]:
@@ -77,7 +97,7 @@ def layout(
             "shard": keys.shard(fn),
             "masters": [
                 f"master{order.index(master_of(ns.redis, stream)) + 1}"
-                for stream in keys.streams_of(fn, partitions)
+                for stream in streams_of(keys, fn, partitions)
             ],
         }
         for fn in functions
@@ -99,8 +119,9 @@ async def variant(
         names = list(functions or await pick_spread(ns, FUNCTIONS_PER_MASTER))
         write_noops(directory, names, partitions)
         await ns.stack.start_runners(RUNNERS, names)
+        await learn_partitions(ns, names, partitions or 1)
         order = await masters(ns.redis, ns.stack.keys.tags)
-        streams = [s for fn in names for s in ns.stack.keys.streams_of(fn, partitions or 1)]
+        streams = [s for fn in names for s in streams_of(ns.stack.keys, fn, partitions or 1)]
         await queue_spread(ns, names, min(n, 1000))
         await wait_streams_empty(ns.redis, streams, timeout=60.0)
         repeats = []

@@ -13,7 +13,6 @@ import collections
 import itertools
 import signal
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -81,20 +80,6 @@ def executions(probe_file: Path) -> list[tuple[str, int, int, int]]:
 @pytest.fixture
 def probe_env(tmp_path: Path, settings: Settings) -> dict[str, str]:
     return {"PROBE_FILE": str(tmp_path / "probe.log"), "PROBE_REDIS_URL": settings.redis_url}
-
-
-@pytest.fixture
-async def procs(tmp_path: Path) -> AsyncIterator[list[Child]]:
-    started: list[Child] = []
-    yield started
-    for p in started:
-        p.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def listed(http: aiohttp.ClientSession, gw: Child, fn: str) -> bool:

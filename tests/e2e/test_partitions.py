@@ -7,7 +7,6 @@ queue; and a change of ``PARTITIONS`` on a live runner loses nothing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -36,20 +35,6 @@ async def handle(payload, ctx):
 
 def write_hot(settings: Settings, p: int) -> None:
     (settings.functions_dir / "hot.py").write_text(HANDLER.format(p=p))
-
-
-@pytest.fixture
-async def procs() -> AsyncIterator[list[Child]]:
-    started: list[Child] = []
-    yield started
-    for p in started:
-        p.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def stack(

@@ -1,0 +1,25 @@
+"""Fixtures shared by the end-to-end tests: the processes a test starts, and an HTTP session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from streamfn.launch import Child
+
+
+@pytest.fixture
+async def procs() -> AsyncIterator[list[Child]]:
+    """Append every process the test starts; all are stopped (by pid) at teardown."""
+    started: list[Child] = []
+    yield started
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session

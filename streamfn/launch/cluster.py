@@ -143,6 +143,18 @@ class PrivateCluster:
             probe.close()
         raise LookupError(f"no node serves the slot of {key!r}")
 
+    def replicas_of(self, master: PrivateRedis) -> list[PrivateRedis]:
+        """The nodes replicating ``master`` now, as it reports them (``INFO replication``)."""
+        client = redis.Redis(port=master.port, socket_timeout=1.0, decode_responses=True)
+        try:
+            info: Any = client.info("replication")
+        finally:
+            client.close()
+        ports = {
+            int(v["port"]) for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)
+        }
+        return [n for n in self.nodes if n.port in ports]
+
     def alive(self) -> list[PrivateRedis]:
         return [n for n in self.nodes if n.child is not None and n.child.alive()]
 

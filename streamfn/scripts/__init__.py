@@ -31,7 +31,7 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 from streamfn import resp
 from streamfn.connection import AnyRedis
 from streamfn.durable import Durability
-from streamfn.scripts.cluster_durable import run_durable
+from streamfn.scripts.cluster_durable import Settled, run_durable
 from streamfn.scripts.loader import SCRIPTS, Arg, Call, Pair, Script, ScriptSet
 from streamfn.scripts.partial import PartialBatch, settle
 from streamfn.scripts.replies import Reply
@@ -62,7 +62,11 @@ def _is_noscript(value: object) -> bool:
 
 
 async def run_batch(
-    redis: AnyRedis, calls: Sequence[Call], *, durability: Durability | None = None
+    redis: AnyRedis,
+    calls: Sequence[Call],
+    *,
+    durability: Durability | None = None,
+    settled: Settled | None = None,
 ) -> list[Any]:
     """Run many calls of one script in one pipelined round trip (:mod:`streamfn.resp`).
 
@@ -72,7 +76,9 @@ async def run_batch(
     ``WAIT`` ends each round trip, on the connection that carried its writes, and replies the
     replicas did not confirm become errors (:mod:`streamfn.durable`).  On a cluster that is
     one connection and one WAIT per master, and each master's WAIT confirms its own calls
-    (:mod:`streamfn.scripts.cluster_durable`).
+    (:mod:`streamfn.scripts.cluster_durable`); ``settled(i, reply)`` is then called for each
+    call as soon as its master's WAIT is back, before the slowest master's (the returned list
+    holds the same replies).  Elsewhere replies are only returned.
     """
     if not calls:
         return []
@@ -82,7 +88,7 @@ async def run_batch(
         other = next(c[0] for c in calls if c[0] is not script)
         raise ValueError(f"one batch runs one script: {script.name} and {other.name} were mixed")
     if durability is not None and isinstance(redis, RedisCluster):
-        return await run_durable(redis, script, pairs, durability)
+        return await run_durable(redis, script, pairs, durability, settled)
     tail = () if durability is None else (durability.command(),)
     results = await _send(redis, script, pairs, *tail)
     waits = results[len(pairs) :]

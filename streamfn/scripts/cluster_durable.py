@@ -9,6 +9,8 @@ call's slot (its first key's, from the client's slot map); each master lends one
 of its pool (:func:`streamfn.redis_private.node_connection`), and that master's calls
 (EVALSHA, in batch order, so one slot's calls run in order) followed by one ``WAIT`` go out
 on it as one pipelined write.  All masters at once: one round trip per master, not per call.
+Each master's replies are final when its WAIT is back, and a caller may take them then
+(``settled``), rather than wait for the slowest master's replicas.
 
 **Confirmation is per master.**  A call's write lives on one master, and only that master's
 WAIT says anything about it.  So the calls of a master whose WAIT saw fewer replicas than
@@ -38,7 +40,7 @@ What can come back instead of a reply, and what is done:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +69,9 @@ ROUNDS = 3
 
 ASKING = resp.encode(("ASKING",))
 
+Settled = Callable[[int, Any], None]
+"""Called with a call's index in the batch and its final reply (or error), once it is final."""
+
 Item = tuple[int, ClusterNode | None]
 """A call to send: its index in the batch, and the node an ``ASK`` named (None: the map's)."""
 
@@ -78,21 +83,27 @@ class _Batch:
     pairs: Sequence[Pair]
     durability: Durability
     results: list[Any]
+    settled: Settled | None
     failures: list[RedisError | OSError] = field(default_factory=list)
     redirected: list[Item] = field(default_factory=list)
 
 
 async def run_durable(
-    redis: RedisCluster, script: Script, pairs: Sequence[Pair], durability: Durability
+    redis: RedisCluster,
+    script: Script,
+    pairs: Sequence[Pair],
+    durability: Durability,
+    settled: Settled | None = None,
 ) -> list[Any]:
     """Every call's reply (or error) in place, each confirmed by its master's ``WAIT``.
 
     :func:`streamfn.scripts.run_batch`'s contract: refusals in place, a connection error
-    raised, or :class:`PartialBatch` when only some masters failed so.
+    raised, or :class:`PartialBatch` when only some masters failed so.  ``settled`` hears of
+    each reply a master's WAIT confirmed (or did not) as soon as that WAIT is back.
     """
     for keys, _ in pairs:  # all checked before any is sent, as on the other paths
         script.check(len(keys))
-    batch = _Batch(redis, script, pairs, durability, [None] * len(pairs))
+    batch = _Batch(redis, script, pairs, durability, [None] * len(pairs), settled)
     todo: list[Item] = [(i, None) for i in range(len(pairs))]
     for _ in range(ROUNDS):
         await redis.initialize()  # a no-op unless an error asked for a fresh slot map
@@ -155,6 +166,8 @@ async def _node_round(batch: _Batch, node: ClusterNode, items: list[Item]) -> No
     confirmed = batch.durability.confirm([replies[i] for i in ran], [wait])
     for i, value in zip(ran, confirmed, strict=True):
         batch.results[i] = value
+        if batch.settled is not None:
+            batch.settled(i, value)
 
 
 async def _exchange(

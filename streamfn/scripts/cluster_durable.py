@@ -33,8 +33,12 @@ What can come back instead of a reply, and what is done:
   error), and the other masters' calls are answered: :class:`PartialBatch`, as on the
   non-durable path.  ``MaxConnectionsError`` (the node's pool is busy) fails its calls too,
   without the refresh.
-* ``CLUSTERDOWN`` and any other refusal: in place, as on the non-durable path (after
-  CLUSTERDOWN the slot map is refreshed before the next batch).
+* ``CLUSTERDOWN`` (between a master's failure and its replica's promotion every node answers
+  it) or ``TRYAGAIN`` (a multi-key call on a slot being migrated): the call did not run.  It
+  goes again in the next round, :data:`PAUSE` later (after CLUSTERDOWN with a fresh slot map),
+  as redis-py's cluster client retries them; still refused when the rounds run out, that
+  refusal is its answer (503).
+* Any other refusal: in place, as on the non-durable path.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from redis.exceptions import (
     RedisClusterException,
     RedisError,
     SlotNotCoveredError,
+    TryAgainError,
 )
 
 from streamfn import resp
@@ -65,7 +70,10 @@ from streamfn.scripts.loader import Pair, Script
 from streamfn.scripts.partial import settle
 
 ROUNDS = 3
-"""Rounds a batch gets in all: the first, then re-sends of the calls a slot move redirected."""
+"""Rounds a batch gets in all: the first, then re-sends of calls redirected or refused for now."""
+PAUSE = 0.25
+"""Seconds before a round that re-sends a call refused with CLUSTERDOWN or TRYAGAIN (redis-py's
+cluster client waits as long after CLUSTERDOWN)."""
 
 ASKING = resp.encode(("ASKING",))
 
@@ -85,7 +93,10 @@ class _Batch:
     results: list[Any]
     settled: Settled | None
     failures: list[RedisError | OSError] = field(default_factory=list)
-    redirected: list[Item] = field(default_factory=list)
+    again: list[Item] = field(default_factory=list)
+    """Calls that did not run and go in the next round."""
+    pause: bool = False
+    """Whether the next round waits :data:`PAUSE` first."""
 
 
 async def run_durable(
@@ -106,17 +117,21 @@ async def run_durable(
     batch = _Batch(redis, script, pairs, durability, [None] * len(pairs), settled)
     todo: list[Item] = [(i, None) for i in range(len(pairs))]
     for _ in range(ROUNDS):
+        if batch.pause:
+            batch.pause = False
+            await asyncio.sleep(PAUSE)
         await redis.initialize()  # a no-op unless an error asked for a fresh slot map
         groups = _by_node(batch, todo)
         await asyncio.gather(*(_node_round(batch, node, items) for node, items in groups.items()))
-        todo, batch.redirected = sorted(batch.redirected, key=lambda item: item[0]), []
+        todo, batch.again = sorted(batch.again, key=lambda item: item[0]), []
         if not todo:
             break
     for i, _ in todo:
-        batch.results[i] = RedisClusterException(
-            f"{script.name}: its slot moved {ROUNDS} times in one batch (a failover or a "
-            f"resharding under way: {batch.results[i]}); it did not run: retry"
-        )
+        if isinstance(batch.results[i], AskError):  # not CLUSTERDOWN, TRYAGAIN: they say it
+            batch.results[i] = RedisClusterException(
+                f"{script.name}: its slot moved {ROUNDS} times in one batch (a failover or a "
+                f"resharding under way: {batch.results[i]}); it did not run: retry"
+            )
     return settle(batch.results, batch.failures)
 
 
@@ -159,10 +174,10 @@ async def _node_round(batch: _Batch, node: ClusterNode, items: list[Item]) -> No
     for i, reply in replies.items():
         if isinstance(reply, AskError):  # MOVED is one too: not run, send it again
             await _redirect(batch, i, reply)
-            continue
-        if isinstance(reply, ClusterDownError):
-            refresh_slots(batch.redis)
-        ran.append(i)
+        elif isinstance(reply, ClusterDownError | TryAgainError):  # not run: again, later
+            _later(batch, i, reply)
+        else:
+            ran.append(i)
     confirmed = batch.durability.confirm([replies[i] for i in ran], [wait])
     for i, value in zip(ran, confirmed, strict=True):
         batch.results[i] = value
@@ -210,14 +225,23 @@ def _commands(batch: _Batch, items: list[Item], load: bool) -> tuple[bytes, int,
     return b"".join(commands), len(commands), positions
 
 
+def _later(batch: _Batch, i: int, error: ClusterDownError | TryAgainError) -> None:
+    """Call ``i`` was refused for now: send it again next round, after :data:`PAUSE`."""
+    batch.results[i] = error  # its answer if the rounds run out
+    if isinstance(error, ClusterDownError):
+        refresh_slots(batch.redis)  # a failover is under way: the map is about to change
+    batch.pause = True
+    batch.again.append((i, None))
+
+
 async def _redirect(batch: _Batch, i: int, error: AskError) -> None:
     """Call ``i`` was redirected: send it again next round, where the reply said."""
     batch.results[i] = error  # its answer if the rounds run out
     if isinstance(error, MovedError):
         await slot_moved(batch.redis, error)
-        batch.redirected.append((i, None))
+        batch.again.append((i, None))
         return
     asked = batch.redis.get_node(host=error.host, port=error.port)
     if asked is None:  # a node the map does not know yet: ask for the map again
         refresh_slots(batch.redis)
-    batch.redirected.append((i, asked))
+    batch.again.append((i, asked))

@@ -19,6 +19,7 @@ from typing import Any
 import redis
 from redis.exceptions import RedisError
 
+from streamfn.launch.ports import free_cluster_port
 from streamfn.launch.redis_server import INSTALL, Persistence, PrivateRedis, RedisUnavailable
 
 CREATE_TIMEOUT = 60.0
@@ -77,6 +78,7 @@ class PrivateCluster:
                         "--cluster-replica-validity-factor", "0",
                         "--repl-diskless-sync-delay", "0",
                     ],
+                    pick_port=free_cluster_port,
                 )  # fmt: skip
                 (self.dir / f"node{i}").mkdir(parents=True, exist_ok=True)
                 node.start()

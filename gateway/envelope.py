@@ -23,6 +23,7 @@ from redis.exceptions import (
     RedisClusterException,
     RedisError,
     ResponseError,
+    TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -42,6 +43,7 @@ _UNAVAILABLE_TYPES = (
     ReadOnlyError,
     ClusterDownError,
     RedisClusterException,  # no node serves a slot (failover under way), or none answers
+    TryAgainError,  # a multi-key call on a slot being migrated: it did not run
     OutOfMemoryError,
 )
 _UNAVAILABLE_PREFIXES = (

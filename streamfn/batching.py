@@ -22,7 +22,8 @@ class ScriptBatcher:
     """Queue calls of one script; each caller gets its own reply (or its own exception).
 
     With ``durability``, each batch ends with one ``WAIT`` for replicas, and its callers get
-    :class:`~streamfn.errors.ReplicationUnconfirmed` when too few confirm.
+    :class:`~streamfn.errors.ReplicationUnconfirmed` when too few confirm.  On a cluster that
+    is one WAIT per master, and a caller is answered once its own master's WAIT is back.
     """
 
     def __init__(
@@ -64,8 +65,13 @@ class ScriptBatcher:
         task.add_done_callback(self._tasks.discard)
 
     async def _flush(self, calls: list[Call], futures: list[asyncio.Future[Any]]) -> None:
+        def settled(i: int, result: Any) -> None:
+            _answer(futures[i], result)
+
         try:
-            results = await run_batch(self._redis, calls, durability=self._durability)
+            results = await run_batch(
+                self._redis, calls, durability=self._durability, settled=settled
+            )
         except PartialBatch as exc:  # a cluster master is down: its calls alone failed
             results = exc.results
         except BaseException as exc:  # connection lost, cancelled: every caller learns it
@@ -76,9 +82,14 @@ class ScriptBatcher:
                 raise
             return
         for fut, result in zip(futures, results, strict=True):
-            if fut.done():
-                continue
-            if isinstance(result, Exception):
-                fut.set_exception(result)
-            else:
-                fut.set_result(result)
+            _answer(fut, result)
+
+
+def _answer(fut: asyncio.Future[Any], result: Any) -> None:
+    """Resolve ``fut`` with ``result`` (an exception raises), unless it is done already."""
+    if fut.done():
+        return
+    if isinstance(result, Exception):
+        fut.set_exception(result)
+    else:
+        fut.set_result(result)

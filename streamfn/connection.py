@@ -38,7 +38,7 @@ from redis.exceptions import ClusterDownError, ReadOnlyError, SlotNotCoveredErro
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from streamfn.redis_url import SentinelUrl, is_sentinel_url, parse_sentinel_url
-from streamfn.settings import Settings, SettingsError
+from streamfn.settings import Settings
 from streamfn.topology import is_cluster
 
 AnyRedis: TypeAlias = Redis | RedisCluster
@@ -62,7 +62,8 @@ def make_redis(
     On a Redis Cluster (:func:`streamfn.topology.is_cluster`) it is redis-py's cluster
     client, ``max_connections`` per node.
     A ``WAIT`` for replicas (``STREAMFN_DURABLE_REPLICAS``) may hold a connection for up to
-    ``STREAMFN_DURABLE_TIMEOUT_MS``, which is added to the socket timeout.
+    ``STREAMFN_DURABLE_TIMEOUT_MS``, which is added to the socket timeout (on a cluster too:
+    there a durable batch holds one connection per master, its calls then its WAIT).
     """
     if settings.durable_replicas:
         socket_timeout += settings.durable_timeout_ms / 1000
@@ -79,11 +80,6 @@ def make_redis(
     }
     url = settings.redis_url
     if is_cluster(settings):
-        if settings.durable_replicas:
-            raise SettingsError(
-                "STREAMFN_DURABLE_REPLICAS is not supported on a Redis Cluster yet: a batch's "
-                "WAIT must follow its writes on each node's connection; set it to 0"
-            )
         del options["retry_on_error"]  # ClusterClient retries by its own rules
         if pool_timeout is not None:
             return GatedCluster.from_url(url, gate=max_connections, **options)

@@ -7,6 +7,11 @@ that carried the writes (:func:`streamfn.scripts.run_batch`): one WAIT per coale
 not one per request.  When fewer replicas confirm in time, every reply of the batch becomes a
 :class:`~streamfn.errors.ReplicationUnconfirmed` (the gateway answers 503): which of them the
 replicas did see cannot be told apart, and the Idempotency-Key makes a retry safe.
+
+On a Redis Cluster a batch's calls live on several masters, each with its own replicas: the
+batch sends one WAIT per master, on the connection that carried that master's calls, and
+:meth:`Durability.confirm` runs once per master, on that master's replies and WAIT alone
+(:mod:`streamfn.scripts.cluster_durable`).
 """
 
 from __future__ import annotations

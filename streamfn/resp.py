@@ -35,7 +35,7 @@ from streamfn.redis_private import NOT_ENOUGH_DATA, buffered_reader
 
 Arg = Any  # str | bytes | int | float
 
-__all__ = ["encode", "execute", "pack"]
+__all__ = ["encode", "exchange", "execute", "pack"]
 
 
 def encode(args: Sequence[Arg]) -> bytes:
@@ -78,13 +78,25 @@ def _encode(args: Sequence[Arg]) -> bytes:
 
 
 async def execute(redis: Redis, payload: bytes, count: int) -> list[Any]:
-    """Send ``count`` encoded commands at once; their replies in order.
+    """Send ``count`` encoded commands at once on a pooled connection; their replies in order.
 
     A command Redis refused comes back in place as its :class:`ResponseError`; a connection
     or timeout error ends the whole call.
     """
     pool = redis.connection_pool
     conn: AbstractConnection = await pool.get_connection()  # type: ignore[no-untyped-call]
+    try:
+        return await exchange(conn, payload, count)
+    finally:
+        await pool.release(conn)
+
+
+async def exchange(conn: AbstractConnection, payload: bytes, count: int) -> list[Any]:
+    """:func:`execute` on a connection the caller holds (a cluster node's, for instance).
+
+    On any error the connection is disconnected before the error is raised: replies may still
+    be in flight on it, so it must not carry another command as it is.
+    """
     try:
         await conn.send_packed_command(payload)
         replies: list[Any] = []
@@ -101,8 +113,6 @@ async def execute(redis: Redis, payload: bytes, count: int) -> list[Any]:
     except BaseException:
         await conn.disconnect()
         raise
-    finally:
-        await pool.release(conn)
 
 
 async def _read(conn: AbstractConnection) -> Any:

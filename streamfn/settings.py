@@ -120,7 +120,8 @@ class Settings:
         metadata=_meta(
             "STREAMFN_DURABLE_REPLICAS",
             accept.non_negative_int,
-            "replicas that must confirm each enqueue before it is acknowledged (0: off)",
+            "replicas that must confirm each enqueue before it is acknowledged (0: off; on a "
+            "cluster, replicas of the enqueue's master)",
         )
     )
     durable_timeout_ms: int = field(

@@ -19,6 +19,7 @@ from typing import Any
 import redis
 from redis.exceptions import RedisError
 
+from streamfn.launch.ports import free_cluster_port
 from streamfn.launch.redis_server import INSTALL, Persistence, PrivateRedis, RedisUnavailable
 
 CREATE_TIMEOUT = 60.0
@@ -77,6 +78,7 @@ class PrivateCluster:
                         "--cluster-replica-validity-factor", "0",
                         "--repl-diskless-sync-delay", "0",
                     ],
+                    pick_port=free_cluster_port,
                 )  # fmt: skip
                 (self.dir / f"node{i}").mkdir(parents=True, exist_ok=True)
                 node.start()
@@ -142,6 +144,18 @@ class PrivateCluster:
         finally:
             probe.close()
         raise LookupError(f"no node serves the slot of {key!r}")
+
+    def replicas_of(self, master: PrivateRedis) -> list[PrivateRedis]:
+        """The nodes replicating ``master`` now, as it reports them (``INFO replication``)."""
+        client = redis.Redis(port=master.port, socket_timeout=1.0, decode_responses=True)
+        try:
+            info: Any = client.info("replication")
+        finally:
+            client.close()
+        ports = {
+            int(v["port"]) for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)
+        }
+        return [n for n in self.nodes if n.port in ports]
 
     def alive(self) -> list[PrivateRedis]:
         return [n for n in self.nodes if n.child is not None and n.child.alive()]

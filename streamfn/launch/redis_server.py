@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -88,6 +88,7 @@ class PrivateRedis:
         args: Sequence[str] = (),
         config: str | None = None,
         hint: str = "",
+        pick_port: Callable[[], int] = free_port,
     ) -> None:
         self.dir = directory
         self.port = port or 0
@@ -101,6 +102,8 @@ class PrivateRedis:
         self.child: Child | None = None
         self._owns_dir = directory is None
         self._pick_port = port is None
+        self._picker = pick_port
+        """Where a free port comes from (a cluster node's must leave room for its bus port)."""
 
     @property
     def url(self) -> str:
@@ -124,7 +127,7 @@ class PrivateRedis:
             self.dir = Path(tempfile.mkdtemp(prefix="streamfn-redis-"))
         for _ in range(START_TRIES if self._pick_port else 1):
             if self._pick_port:
-                self.port = free_port()
+                self.port = self._picker()
             self.child = Child("redis-server", self._argv(exe)).start(quiet=True)
             if self._wait_ready(self.child, timeout):
                 self._pick_port = False  # a restart keeps the port clients know

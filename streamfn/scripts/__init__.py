@@ -9,6 +9,8 @@
 | ``outcome_calls``    | complete, fail, cancel_done                                     |
 | ``lease_calls``      | extend, reclaim, release, reap_consumers                        |
 | ``schedule_calls``   | schedule_upsert, _delete, _pause, _resume, _fire                |
+| ``partial``          | ``PartialBatch``: a cluster batch some of whose masters failed  |
+| ``cluster_durable``  | a durable batch on a cluster: each master's calls, then its WAIT |
 
 An encoder is the only place a script's KEYS and ARGV are built.  It returns a ``Call``, a
 ``(script, keys, args)`` tuple, which :func:`run` sends alone and :func:`run_batch` (or
@@ -24,13 +26,14 @@ from typing import Any
 
 from redis.asyncio import RedisCluster
 from redis.crc import key_slot
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from streamfn import resp
 from streamfn.connection import AnyRedis
 from streamfn.durable import Durability
-from streamfn.scripts.loader import SCRIPTS, Arg, Call, Script, ScriptSet
+from streamfn.scripts.cluster_durable import Settled, run_durable
+from streamfn.scripts.loader import SCRIPTS, Arg, Call, Pair, Script, ScriptSet
+from streamfn.scripts.partial import PartialBatch, settle
 from streamfn.scripts.replies import Reply
 
 __all__ = [
@@ -44,21 +47,6 @@ __all__ = [
     "run",
     "run_batch",
 ]
-
-Pair = tuple[Sequence[str], Sequence[Arg]]
-
-
-class PartialBatch(RedisConnectionError):
-    """A cluster batch whose calls on some masters failed (a connection error: a master is
-    down) while those on the others ran.  ``results`` has every call's reply or error in
-    place (a call never sent gets its slot's error).  A caller that retries a whole batch
-    on a connection error still can; one that answers each call (the gateway's batcher)
-    answers from ``results``, so a call that ran is not refused for another master's fault.
-    """
-
-    def __init__(self, message: str, results: list[Any]) -> None:
-        super().__init__(message)
-        self.results = results
 
 
 async def run(redis: AnyRedis, call: Call) -> Any:
@@ -74,7 +62,11 @@ def _is_noscript(value: object) -> bool:
 
 
 async def run_batch(
-    redis: AnyRedis, calls: Sequence[Call], *, durability: Durability | None = None
+    redis: AnyRedis,
+    calls: Sequence[Call],
+    *,
+    durability: Durability | None = None,
+    settled: Settled | None = None,
 ) -> list[Any]:
     """Run many calls of one script in one pipelined round trip (:mod:`streamfn.resp`).
 
@@ -82,7 +74,11 @@ async def run_batch(
     script is loaded.  Other errors are returned in place, as exception values.  Calls of
     different scripts raise ValueError (send one batch per script).  With ``durability``, a
     ``WAIT`` ends each round trip, on the connection that carried its writes, and replies the
-    replicas did not confirm become errors (:mod:`streamfn.durable`).
+    replicas did not confirm become errors (:mod:`streamfn.durable`).  On a cluster that is
+    one connection and one WAIT per master, and each master's WAIT confirms its own calls
+    (:mod:`streamfn.scripts.cluster_durable`); ``settled(i, reply)`` is then called for each
+    call as soon as its master's WAIT is back, before the slowest master's (the returned list
+    holds the same replies).  Elsewhere replies are only returned.
     """
     if not calls:
         return []
@@ -91,6 +87,8 @@ async def run_batch(
     if len(pairs) != len(calls):
         other = next(c[0] for c in calls if c[0] is not script)
         raise ValueError(f"one batch runs one script: {script.name} and {other.name} were mixed")
+    if durability is not None and isinstance(redis, RedisCluster):
+        return await run_durable(redis, script, pairs, durability, settled)
     tail = () if durability is None else (durability.command(),)
     results = await _send(redis, script, pairs, *tail)
     waits = results[len(pairs) :]
@@ -107,10 +105,9 @@ async def run_batch(
 
 async def _send(redis: AnyRedis, script: Script, pairs: Sequence[Pair], *tail: bytes) -> list[Any]:
     # Kept here, taking (keys, args) pairs: tests/support/script_spy.py patches it.  ``tail``:
-    # encoded commands sent after the calls on the same connection (their replies come last).
+    # encoded commands sent after the calls on the same connection (their replies come last);
+    # run_batch gives one only to a single node: a durable cluster batch is run_durable's.
     if isinstance(redis, RedisCluster):
-        if tail:  # make_redis refuses STREAMFN_DURABLE_REPLICAS on a cluster
-            raise ValueError("a WAIT cannot follow calls spread over a cluster's nodes")
         return await _send_each(redis, script, pairs)
     sha, fewest, most = script.sha, script.shape.required, script.most_keys
     commands: list[bytes] = []
@@ -165,8 +162,4 @@ async def _send_each(redis: RedisCluster, script: Script, pairs: Sequence[Pair])
                     return
 
     await asyncio.gather(*(in_order(indexes) for indexes in by_slot.values()))
-    if not failures:
-        return results
-    if all(isinstance(r, RedisError | OSError) and r in failures for r in results):
-        raise failures[0]
-    raise PartialBatch(str(failures[0]), results)
+    return settle(results, failures)

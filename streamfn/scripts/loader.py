@@ -63,6 +63,10 @@ builds it.  A plain tuple: a NamedTuple's constructor costs ~2,800 instructions 
 (callgrind), on a path that runs once per invocation."""
 
 
+Pair = tuple[Sequence[str], Sequence[Arg]]
+"""A call's ``(keys, args)``, its script set apart: how a batch of one script is sent."""
+
+
 def load_script(name: str, source: str) -> Script:
     """A :class:`Script` from its source; HeaderError if the header breaks the grammar."""
     shape = parse_header(name, source)

@@ -8,11 +8,14 @@ with the runner registry, so the kill hits one function's work and nothing else.
 is started again (as a crashed host comes back) and the cluster makes it a replica.  The
 load goes on throughout.
 
+With ``durable``, the gateway runs with ``STREAMFN_DURABLE_REPLICAS=1``: a 202 only once the
+enqueue's master's replica has it (one WAIT per master per batch).
+
 Figures: the victim's outage (from its first non-2xx answer after the kill to its last),
 every status each function was answered during it, acknowledged invocations lost (a 202
 whose record is not ``succeeded`` at the end), duplicates (executions beyond the first), and
-the gateway and runners still the same pids.  Used by ``test_cluster_failover.py`` (CF1)
-and, for repeated runs, ``python -m tests.fault.cluster_figures``.
+the gateway and runners still the same pids.  Used by ``test_cluster_failover.py`` (CF1,
+CF1-durable) and, for repeated runs, ``python -m tests.fault.cluster_figures``.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ FAILOVER_TIMEOUT = 30.0
 CANDIDATES = 64
 
 
-async def cluster_failover(stack: Stack, *, rate: float = RATE) -> dict[str, Any]:
+async def cluster_failover(
+    stack: Stack, *, durable: bool = False, rate: float = RATE
+) -> dict[str, Any]:
     """Run the scenario on a ``cluster=True`` stack; its figures."""
     cluster = stack.cluster
     assert cluster is not None
@@ -51,7 +56,7 @@ async def cluster_failover(stack: Stack, *, rate: float = RATE) -> dict[str, Any
         stack.probe(name)
     for _ in range(2):
         stack.start_runner()
-    gw = await stack.start_gateway()
+    gw = await stack.start_gateway(**({"STREAMFN_DURABLE_REPLICAS": "1"} if durable else {}))
     for name in (victim, bystander):
         await stack.runners_ready(2, name)
     hit, spared = Load(gw.url, victim), Load(gw.url, bystander)
@@ -85,6 +90,7 @@ async def cluster_failover(stack: Stack, *, rate: float = RATE) -> dict[str, Any
     acked_at = {**hit.history.acked_at, **spared.history.acked_at}
     lost_at = [acked_at[i] - killed for i in lost]
     return {
+        "durable_replicas": 1 if durable else 0,
         "outage_s": round(last - first, 2),
         "first_refusal_after_kill_s": round(first - killed, 2) if refused else None,
         "recovered_after_kill_s": round(after[0] - killed, 2) if after else None,

@@ -19,6 +19,7 @@ START, END = "<!-- figures:start -->", "<!-- figures:end -->"
 ORDER = [
     "R1", "R2", "R3", "R4", "R4-no-heartbeat", "R7", "cancel", "R9", "R10",
     "D1", "D2", "D4", "D-noscript", "D7", "D8", "SF1", "SF1-durable", "CF1",
+    "CF1-durable",
     "M1", "M2", "M3", "M4", "G1", "G2", "G3", "G-properties", "G-schemathesis",
 ]  # fmt: skip
 MAIN = ("lost", "duplicates", "recovery_s")

@@ -95,10 +95,10 @@ async def latency(count: int) -> dict[str, dict[str, float]]:
             for gw in gateways:
                 gw.stop(10)
             await redis.aclose()
-    return {f"durable_replicas={m}": _percentiles(v) for m, v in times.items()}
+    return {f"durable_replicas={m}": percentiles(v) for m, v in times.items()}
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
+def percentiles(values: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(values, n=100)
     return {"n": len(values), "p50_ms": round(cuts[49], 3), "p99_ms": round(cuts[98], 3)}
 

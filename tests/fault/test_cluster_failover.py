@@ -1,13 +1,16 @@
-"""CF1: kill -9 a Redis Cluster master under load (3 masters, a replica each).
+"""CF1: kill -9 a Redis Cluster master under load (3 masters, a replica each); CF1-durable:
+the same with ``STREAMFN_DURABLE_REPLICAS=1``.
 
 Hard: the killed master's function is answered only 503 while its slots have no master (never
 500, never a dropped connection), the other function keeps its 202s, gateway and runners reach
 the promoted replica by themselves (same pids), and every acknowledged invocation finishes.
-Lost acknowledged invocations are reported, not prevented: replication is asynchronous, and
-durable acknowledgement (``STREAMFN_DURABLE_REPLICAS``) is refused on a cluster for now.
+With durable acknowledgement no acknowledged invocation is lost.  Without it, loss is
+reported, not prevented: replication is asynchronous.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -35,6 +38,25 @@ async def test_cf1_master_killed_503_then_recovers(make_stack: MakeStack) -> Non
         recovery_s=figures["outage_s"],
         **{k: v for k, v in figures.items() if k != "outage_s"},
     )
+    _assert_clean_outage(figures)
+
+
+async def test_cf1_durable_loses_nothing_acknowledged(make_stack: MakeStack) -> None:
+    stack = await make_stack(cluster=True)
+    figures = await cluster_failover(stack, durable=True)
+    record(
+        "CF1-durable",
+        title="Cluster failover with STREAMFN_DURABLE_REPLICAS=1",
+        fault=FAULT,
+        expectation="lost acknowledged 0; only 503 for the killed shard; recover without restarts",
+        recovery_s=figures["outage_s"],
+        **{k: v for k, v in figures.items() if k != "outage_s"},
+    )
+    _assert_clean_outage(figures)
+    assert figures["lost"] == 0, figures
+
+
+def _assert_clean_outage(figures: dict[str, Any]) -> None:
     assert figures["recovered_after_kill_s"] is not None, figures  # it recovered
     assert set(figures["statuses"]) <= {202, 503}, figures
     assert set(figures["victim_statuses_during_outage"]) <= {202, 503}, figures

@@ -21,6 +21,7 @@ from redis.exceptions import (
     ReadOnlyError,
     ResponseError,
     TimeoutError,
+    TryAgainError,
 )
 
 from streamfn.errors import ErrorCode
@@ -38,6 +39,7 @@ RAISED: dict[str, BaseException] = {
     "loading_raw": ResponseError("LOADING Redis is loading the dataset in memory"),
     "readonly_raw": ResponseError("READONLY You can't write against a read only replica."),
     "masterdown_raw": ResponseError("MASTERDOWN Link with MASTER is down"),
+    "tryagain": TryAgainError("Multiple keys request during rehashing of slot"),
     "script_bug": ResponseError("ERR user_script:1: attempt to index a nil value"),
     "data": DataError("Invalid input of type: 'NoneType'"),
     "bug": ZeroDivisionError("division by zero"),
@@ -73,6 +75,7 @@ async def app_client(settings: Settings) -> AsyncIterator[Client]:
         "loading_raw",
         "readonly_raw",
         "masterdown_raw",
+        "tryagain",
     ],
 )
 async def test_redis_unavailable_is_503(app_client: Client, what: str) -> None:

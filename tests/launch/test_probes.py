@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from streamfn.launch.ports import free_port, reachable
+import socket
+
+from streamfn.launch.ports import CLUSTER_BUS_OFFSET, free_cluster_port, free_port, reachable
 from streamfn.launch.probes import Served, healthy, parse_served, runners
 
 
@@ -11,6 +13,16 @@ def test_wildcard_binds_are_reached_on_loopback() -> None:
     assert reachable("::") == "[::1]"
     assert reachable("::1") == "[::1]"
     assert reachable("127.0.0.1") == "127.0.0.1"
+
+
+def test_a_cluster_node_port_leaves_room_for_its_bus_port() -> None:
+    """redis-server refuses a cluster port over 55535 (its bus is the port + 10000)."""
+    for _ in range(50):
+        port = free_cluster_port()
+        assert port + CLUSTER_BUS_OFFSET <= 65535
+        with socket.socket() as a, socket.socket() as b:  # both free right now
+            a.bind(("127.0.0.1", port))
+            b.bind(("127.0.0.1", port + CLUSTER_BUS_OFFSET))
 
 
 def test_nothing_listening_is_not_ready() -> None:

@@ -1,4 +1,4 @@
-"""streamfn.redis_private: the one redis-py internal streamfn uses, and the versions it was
+"""streamfn.redis_private: the redis-py internals streamfn uses, and the versions they were
 checked on.  A redis-py upgrade fails here first, saying what to do."""
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ pytestmark = pytest.mark.single_node  # the one-node path; the cluster tier skip
 ROOT = Path(__file__).resolve().parents[2]
 
 WHAT_TO_DO = (
-    "run tests/streamfn/test_resp.py, tests/lua and this module on it; if they pass, add the "
-    "version to streamfn.redis_private.CHECKED_ON and widen the redis pin in pyproject.toml, "
-    "else fix buffered_reader (or drop it: replies then all go through read_response)"
+    "run tests/streamfn/test_resp.py, tests/streamfn/test_cluster_durable.py, tests/lua and "
+    "this module on it; if they pass, add the version to streamfn.redis_private.CHECKED_ON and "
+    "widen the redis pin in pyproject.toml, else fix buffered_reader (or drop it: replies then "
+    "all go through read_response) or the cluster hooks"
 )
 
 
@@ -54,3 +55,11 @@ async def test_fast_reply_path_is_found(redis: Redis) -> None:
         assert gets() is redis_private.NOT_ENOUGH_DATA  # nothing was asked: nothing buffered
     finally:
         await redis.connection_pool.release(conn)
+
+
+def test_the_cluster_internals_durable_acknowledgement_uses_are_there() -> None:
+    """streamfn.scripts.cluster_durable takes a node's connection and keeps the slot map
+    through these; a redis-py that renamed one fails here, not in a failover."""
+    hooks = redis_private.CLUSTER_HOOKS
+    missing = [f"{cls.__name__}.{name}" for cls, name in hooks if not hasattr(cls, name)]
+    assert not missing, f"redis-py {redis_py.__version__} lacks {missing}: {WHAT_TO_DO}"

@@ -135,16 +135,18 @@ async def test_counts_queued_running_scheduled_and_the_oldest_queued_age(
     assert 0 <= echo["oldest_queued_age_s"] < 30
 
 
-async def test_a_partitioned_function_sums_its_queues(
+async def test_a_partitioned_function_with_no_runner_keeps_its_queues_and_sums_them(
     settings: Settings, redis: Redis, keys: Keys
 ) -> None:
-    report = RunnerReport("r1", {"hot": {**POLICY, "partitions": 3}}, {})
-    await publish(redis, keys, report, ttl_s=60, now_ms=int(time.time() * 1000))
+    """A gateway started while no runner is live still knows PARTITIONS (from the registry)."""
+    hot = {"hot": {**POLICY, "partitions": 3}}
+    await publish(redis, keys, RunnerReport("r1", hot, {}), ttl_s=60, now_ms=1)
+    await withdraw(redis, keys, "r1", hot, now_ms=int(time.time() * 1000))
     async with serving(settings) as client:
         for _ in range(6):
             assert (await client.post("/invoke/hot")).status == 202
-        hot = by_name((await listing(client))["functions"])["hot"]
-    assert (hot["partitions"], hot["queued"]) == (3, 6)
+        shown = by_name((await listing(client))["functions"])["hot"]
+    assert (shown["state"], shown["partitions"], shown["queued"]) == ("no_runner", 3, 6)
     for queue in ("hot", "hot@3.1", "hot@3.2"):
         assert await redis.xlen(keys.stream(queue)) == 2
 

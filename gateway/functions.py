@@ -24,14 +24,16 @@ async def list_functions(request: web.Request) -> web.Response:
     catalog = request.app[CATALOG]
     if not catalog.healthy:
         raise catalog.unavailable()
-    entries = [*catalog.functions.values(), *catalog.removed.values()]
-    counts = await counts_of(request.app[REDIS], request.app[CLIENT].keys, entries)
+    # One catalog: a refresh may replace it while the counts are read.
+    functions, removed = list(catalog.functions.values()), list(catalog.removed.values())
+    errors, runners = catalog.errors, catalog.runners
+    counts = await counts_of(request.app[REDIS], request.app[CLIENT].keys, functions + removed)
     return json_response(
         {
-            "functions": [_with(counts, e) for e in catalog.functions.values()],
-            "removed": [_with(counts, e) for e in catalog.removed.values()],
-            "errors": catalog.errors,
-            "runners": catalog.runners,
+            "functions": [_with(counts, e) for e in functions],
+            "removed": [_with(counts, e) for e in removed],
+            "errors": errors,
+            "runners": runners,
         }
     )
 

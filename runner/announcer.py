@@ -123,8 +123,7 @@ class Announcer(Loop):
         runner still loads was seen now: its retention starts here."""
         functions = self.report().functions
         try:
-            await registry.withdraw(
-                self.redis, self.keys, self.runner_id, functions, int(self.now_ms())
-            )
+            now = int(self.now_ms())
+            await registry.withdraw(self.redis, self.keys, self.runner_id, functions, now_ms=now)
         except Exception as exc:
             log.warning("could not withdraw the runner report (%s); it expires by itself", exc)

@@ -43,7 +43,6 @@ REMOVED = "removed"
 FILE_REMOVED = "file_removed"
 OPERATOR = "operator"
 RETENTION = "retention_expired"
-REASONS = (FILE_REMOVED, OPERATOR, RETENTION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +55,8 @@ class Deployment:
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """One function of the ``removed`` hash: when (ms) and why (one of :data:`REASONS`)."""
+    """One function of the ``removed`` hash: when (ms) and why (:data:`FILE_REMOVED` or
+    :data:`OPERATOR`; :func:`classify` makes :data:`RETENTION` ones, never stored)."""
 
     at_ms: int
     reason: str

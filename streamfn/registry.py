@@ -79,15 +79,18 @@ async def withdraw(
     keys: Keys,
     runner_id: str,
     functions: Mapping[str, Mapping[str, Any]] | None = None,
-    now_ms: int = 0,
+    *,
+    now_ms: int | None = None,
 ) -> None:
     """Remove a runner's report at once (clean shutdown).  ``functions``, what it still had
-    loaded, were last seen now: their retention runs from ``now_ms``."""
+    loaded, were last seen now: their retention runs from ``now_ms`` (Redis clock)."""
+    if functions and now_ms is None:
+        raise ValueError("withdraw: the functions a runner had were seen at now_ms: pass it")
     async with redis.pipeline(transaction=False) as pipe:
         # Not pipe.delete: redis-py's cluster pipeline makes its multi-key commands coroutines.
         pipe.execute_command("DEL", keys.runner(runner_id))
         pipe.srem(keys.runners, runner_id)
-        deployed.record_loaded(pipe, keys, functions or {}, now_ms)
+        deployed.record_loaded(pipe, keys, functions or {}, now_ms or 0)
         await pipe.execute()
 
 

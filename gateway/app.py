@@ -85,6 +85,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         interval=CATALOG_INTERVAL,
         on_refresh=refresh_stream_metrics,
         functions_dir=str(settings.functions_dir),
+        retention_s=settings.deployed_retention,
     )
     try:
         await client.start()

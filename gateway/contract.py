@@ -58,7 +58,14 @@ class Route:
 ERRORS: Mapping[int, tuple[str, Reply]] = {
     400: ("BadRequest", Reply(Error, "a parameter, id, name or body is invalid")),
     404: ("NotFound", Reply(Error, "no such function, invocation, schedule or route")),
-    409: ("Conflict", Reply(Error, "not allowed in the current status, or changed concurrently")),
+    409: (
+        "Conflict",
+        Reply(
+            Error,
+            "not allowed in the current status, or changed concurrently (a function: a live "
+            "runner loads it)",
+        ),
+    ),
     413: ("TooLarge", Reply(Error, "body over {max_body} bytes (STREAMFN_MAX_BODY)")),
     415: ("UnsupportedEncoding", Reply(Error, "a Content-Encoding other than identity")),
     429: (

@@ -115,16 +115,59 @@ class Requeued(Struct, kw_only=True):
     status: Literal["queued"]
 
 
+class FunctionPath(Struct, frozen=True):
+    fn: FunctionName
+
+
+Count0 = Annotated[int, Meta(ge=0)]
+AgeSeconds = Annotated[
+    float, Meta(ge=0, description="age of the oldest queued invocation, s (0: none)")
+]
+
+
 class FunctionInfo(Struct, kw_only=True):
+    """A deployed function: invocations are accepted.  ``live``: a live runner loads it;
+    ``no_runner``: none does (they wait in its queues) until ``retained_until``."""
+
     name: str
+    state: Literal["live", "no_runner"]
     runners: Annotated[int, Meta(description="live runners that loaded it")]
+    queued: Count0
+    running: Count0
+    scheduled: Annotated[int, Meta(ge=0, description="delayed invocations and retries")]
+    oldest_queued_age_s: AgeSeconds
+    last_seen_at: Annotated[Ms, Meta(description="when a live runner last had it")] | UnsetType = (
+        UNSET
+    )
+    retained_until: Annotated[Ms, Meta(description="removed then unless a runner loads it")] | (
+        UnsetType
+    ) = UNSET
     timeout: float | UnsetType = UNSET
     retries: int | UnsetType = UNSET
     kind: str | UnsetType = UNSET
+    partitions: int | UnsetType = UNSET
+
+
+class RemovedFunction(Struct, kw_only=True):
+    """A function that was deployed and is no more (invocations get 404): its file left every
+    runner that had it, an operator removed it, or no runner came back within the retention.
+    What its queues still hold is kept, and runs if a runner loads it again."""
+
+    name: str
+    state: Literal["removed"]
+    reason: Literal["file_removed", "operator", "retention_expired"]
+    removed_at: Ms
+    last_seen_at: Annotated[Ms, Meta(description="when a live runner last had it")]
+    queued: Count0
+    running: Count0
+    scheduled: Count0
+    oldest_queued_age_s: AgeSeconds
+    partitions: int | UnsetType = UNSET
 
 
 class Functions(Struct, kw_only=True):
     functions: list[FunctionInfo]
+    removed: Annotated[list[RemovedFunction], Meta(description="removed, with what they hold")]
     errors: Annotated[dict[str, str], Meta(description="load error by file")]
     runners: Annotated[int, Meta(ge=0)]
 

@@ -8,6 +8,13 @@ at once after any discovery change.  Consumer groups of newly loaded queues are 
 first, so a function is never advertised before its streams can be read.  Each tick also
 records this runner's ``PARTITIONS`` layouts and picks up the old ones still to read
 (:class:`~streamfn.runner.layouts.LayoutFollower`).
+
+Every report also keeps the loaded functions *deployed* (:mod:`streamfn.deployed`), last
+seen now by the Redis clock, and lists the functions whose file left the directory
+(:attr:`Discovery.removed`).  Once no live runner loads such a function, the announcer
+records it removed (so it stays removed after this runner is gone) and drops it from the
+report.  Withdrawing the report on shutdown marks the loaded functions seen then: a stop is
+a runner going away, never a removal.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ import os
 import time
 from collections.abc import Callable, Mapping
 
-from streamfn import registry
+from streamfn import deployed, registry
 from streamfn.connection import AnyRedis
+from streamfn.deployed import FILE_REMOVED, Removal
 from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.registry import RunnerReport
@@ -47,9 +55,12 @@ class Announcer(Loop):
         interval: float,
         concurrency: int,
         host: str,
+        now_ms: Callable[[], float],
         extra_errors: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
+        """``now_ms``: the Redis clock's estimate (:class:`~streamfn.runner.clock.RedisClock`)."""
         super().__init__(interval)
+        self.now_ms = now_ms
         self.extra_errors = extra_errors
         self.redis = redis
         self.keys = keys
@@ -60,6 +71,8 @@ class Announcer(Loop):
         self.ttl = max(MIN_TTL, 3 * interval)
         self.published = 0  # reports written (tests wait on it)
         self._grouped: set[str] = set()
+        self._removed: dict[str, int] = {}  # file gone -> when this runner first reported it
+        self._recorded: set[str] = set()  # of those, recorded removed in the registry
         self.layouts = LayoutFollower(redis, keys, discovery)
 
     def report(self) -> RunnerReport:
@@ -71,6 +84,7 @@ class Announcer(Loop):
             host=self.host,
             pid=os.getpid(),
             concurrency=self.concurrency,
+            removed={fn: at for fn, at in self._removed.items() if fn not in self._recorded},
         )
 
     async def tick(self) -> None:
@@ -80,12 +94,36 @@ class Announcer(Loop):
         if new:
             await ensure_groups(self.redis, self.keys, sorted(new))
         self._grouped = loaded
-        await registry.publish(self.redis, self.keys, self.report(), self.ttl)
+        now = int(self.now_ms())
+        self._track_removed(now)
+        await registry.publish(self.redis, self.keys, self.report(), self.ttl, now_ms=now)
         self.published += 1
+        await self._record_removed()
+
+    def _track_removed(self, now: int) -> None:
+        gone = self.discovery.removed - self.discovery.functions.keys()
+        self._removed = {fn: self._removed.get(fn, now) for fn in sorted(gone)}
+        self._recorded &= gone
+
+    async def _record_removed(self) -> None:
+        """Record as removed the functions whose file left here that no live runner loads.
+
+        After this runner's report (without them) is written: two runners losing the same
+        file at once each write, then read, so at least one sees the other's new report."""
+        pending = {fn: at for fn, at in self._removed.items() if fn not in self._recorded}
+        if not pending:
+            return
+        loaded = registry.loaded_by(await registry.live_reports(self.redis, self.keys))
+        removals = {fn: Removal(at, FILE_REMOVED) for fn, at in pending.items() if fn not in loaded}
+        await deployed.record_removed(self.redis, self.keys, removals)
+        self._recorded |= removals.keys()
 
     async def withdraw(self) -> None:
-        """Remove the report now (clean shutdown); a failure leaves it to expire."""
+        """Remove the report now (clean shutdown); a failure leaves it to expire.  What this
+        runner still loads was seen now: its retention starts here."""
+        functions = self.report().functions
         try:
-            await registry.withdraw(self.redis, self.keys, self.runner_id)
+            now = int(self.now_ms())
+            await registry.withdraw(self.redis, self.keys, self.runner_id, functions, now_ms=now)
         except Exception as exc:
             log.warning("could not withdraw the runner report (%s); it expires by itself", exc)

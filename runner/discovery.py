@@ -4,6 +4,9 @@ The directory is polled (no inotify dependency, works on every filesystem) and a
 re-imported when its ``(mtime_ns, size, inode)`` changes; an editor that replaces the file
 changes the inode, one that rewrites in place changes mtime or size.  Every failure to load
 is reported in :attr:`Discovery.errors` by file name and logged; none stops the runner.
+:attr:`Discovery.removed` names the functions this runner had loaded whose file has since
+left the directory (not a directory that vanished as a whole: that is reported as an error,
+like an unmounted volume, and removes nothing), until a file of that name is back.
 
 :attr:`Discovery.queues` is what the runner reads and sweeps: one view of each loaded function
 per queue (:mod:`streamfn.partitions`) of its ``PARTITIONS`` layout and of the older layouts
@@ -57,7 +60,9 @@ class Discovery:
         self.queues: dict[str, LoadedFunction] = {}
         self.old_layouts: dict[str, frozenset[int]] = {}
         self.errors: dict[str, str] = {}
+        self.removed: set[str] = set()
         self.version = 0
+        self._had: set[str] = set()  # stems this process ever loaded
         self._seen: dict[str, FileKey] = {}
         self._listeners: list[Callable[[], None]] = []
         self._generation = itertools.count(1)
@@ -107,9 +112,12 @@ class Discovery:
             changed = self.errors.pop(str(self.directory), None) is not None
             for file in self._seen.keys() - found.keys():
                 self._forget(file)
+                if Path(file).stem in self._had:
+                    self.removed.add(Path(file).stem)
                 changed = True
             for file, key in sorted(found.items()):
                 if self._seen.get(file) != key:
+                    self.removed.discard(Path(file).stem)
                     self._seen[file] = key
                     await self._load(file)
                     changed = True
@@ -185,6 +193,7 @@ class Discovery:
                     kept = self.old_layouts.get(stem, frozenset())
                     self.old_layouts[stem] = kept | {old.policy.partitions}
                 self.functions[stem] = loaded
+                self._had.add(stem)
                 if old is not None:
                     unload(old)
                 self.errors.pop(file, None)

@@ -106,6 +106,7 @@ def build(
             interval=s.heartbeat_interval,
             concurrency=concurrency,
             host=socket.gethostname(),
+            now_ms=clock.now_ms,
             extra_errors=lambda: scheduling.declared.errors,
         ),
         clock=clock,

@@ -58,13 +58,13 @@ class Client:
         self.rdb = RDB(redis, settings)
         self.waiters = WaiterHub(self.rdb)
         self.partitions: dict[str, int] = {}
-        """``PARTITIONS`` per function, as live runners report it (absent: 1).  The gateway's
-        catalog keeps it current; other users call :meth:`refresh_partitions`."""
+        """``PARTITIONS`` per deployed function, as runners reported it (absent: 1).  The
+        gateway's catalog keeps it current; other users call :meth:`refresh_partitions`."""
         self._turns = partitions.RoundRobin()
 
     async def refresh_partitions(self) -> dict[str, int]:
-        """Learn every function's ``PARTITIONS`` from the runners' reports."""
-        catalog = await read_catalog(self.redis, self.keys)
+        """Learn every deployed function's ``PARTITIONS`` (:mod:`streamfn.deployed`)."""
+        catalog = await read_catalog(self.redis, self.keys, self.settings.deployed_retention)
         self.set_partitions(catalog.functions)
         return self.partitions
 

@@ -24,6 +24,8 @@ namespace, and changing it relocates every key (drain first).
 | ``{<ns>:registry}:runners``           | set    | ids of runners that published a report          |
 | ``{<ns>:registry}:runner:<id>``       | string | JSON of the functions that runner loaded (TTL)  |
 | ``{<ns>:registry}:layouts``           | hash   | ``<fn>:<P>`` -> last announced (ms)             |
+| ``{<ns>:registry}:deployed``          | hash   | fn -> JSON {policy, last seen loaded (ms)}      |
+| ``{<ns>:registry}:removed``           | hash   | fn -> JSON {when (ms), why} of removed ones     |
 | shard channel ``{shard}:done``        | spub   | ids of finished invocations someone waits for   |
 | shard channel ``{shard}:cancel``      | spub   | "<id> <entry>" of running ones to stop          |
 
@@ -221,6 +223,18 @@ class Keys:
         """Hash ``<fn>:<P>`` -> when a runner last announced that layout (ms): which
         partition layouts runners must still read (:mod:`streamfn.layouts`)."""
         return f"{{{self.namespace}:registry}}:layouts"
+
+    @property
+    def deployed(self) -> str:
+        """Hash fn -> JSON ``{"policy", "seen"}``: every function a runner ever loaded, its
+        policy and when a live runner last reported it (ms) (:mod:`streamfn.deployed`)."""
+        return f"{{{self.namespace}:registry}}:deployed"
+
+    @property
+    def removed(self) -> str:
+        """Hash fn -> JSON ``{"at", "reason"}``: deployed functions that were removed (their
+        file left every runner that had it, or an operator removed them)."""
+        return f"{{{self.namespace}:registry}}:removed"
 
     # --- namespace-wide ---------------------------------------------------------------------
 

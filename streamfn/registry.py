@@ -1,23 +1,30 @@
 """What each live runner has loaded: written by runners, read by gateways and the CLI.
 
 Each runner keeps ``ns:runner:<id>`` (JSON, expiring) fresh and its id in the ``ns:runners``
-set.  A function is invokable while at least one live runner reports it loaded.  Runners
-re-publish at once when a file changes, so a dropped or removed file shows within a second.
+set.  Runners re-publish at once when a file changes, so a dropped or removed file shows
+within a second.  Every report also records its loaded functions as *deployed*
+(:mod:`streamfn.deployed`): a deployed function takes invocations while no runner is live,
+until it is removed.  :func:`read_catalog` reads the reports and that state together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamfn import codec
+from streamfn import codec, deployed
 from streamfn.connection import AnyRedis
+from streamfn.deployed import Loaded
 from streamfn.keys import Keys
+from streamfn.settings import DEFAULTS
 
 
 @dataclass(frozen=True, slots=True)
 class RunnerReport:
-    """One runner's view: loaded functions with their policy, and load errors by file."""
+    """One runner's view: loaded functions with their policy, load errors by file, and the
+    functions whose file left its directory while it ran (-> when, ms), until recorded as
+    removed."""
 
     runner_id: str
     functions: dict[str, dict[str, Any]]
@@ -25,6 +32,7 @@ class RunnerReport:
     host: str = ""
     pid: int = 0
     concurrency: int = 0
+    removed: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         return codec.dumps(
@@ -35,6 +43,7 @@ class RunnerReport:
                 "host": self.host,
                 "pid": self.pid,
                 "concurrency": self.concurrency,
+                "removed": self.removed,
             }
         )
 
@@ -48,41 +57,55 @@ class RunnerReport:
             host=d.get("host", ""),
             pid=int(d.get("pid", 0)),
             concurrency=int(d.get("concurrency", 0)),
+            removed={k: int(v) for k, v in d.get("removed", {}).items()},
         )
 
 
-async def publish(redis: AnyRedis, keys: Keys, report: RunnerReport, ttl_s: float) -> None:
-    """Write (or refresh) a runner's report; it vanishes ``ttl_s`` after the runner stops."""
+async def publish(
+    redis: AnyRedis, keys: Keys, report: RunnerReport, ttl_s: float, *, now_ms: int
+) -> None:
+    """Write (or refresh) a runner's report; it vanishes ``ttl_s`` after the runner stops.
+    Its functions are deployed, last seen at ``now_ms`` (Redis clock)."""
     ttl_ms = max(1000, int(ttl_s * 1000))
     async with redis.pipeline(transaction=False) as pipe:
         pipe.set(keys.runner(report.runner_id), report.to_json(), px=ttl_ms)
         pipe.sadd(keys.runners, report.runner_id)
+        deployed.record_loaded(pipe, keys, report.functions, now_ms)
         await pipe.execute()
 
 
-async def withdraw(redis: AnyRedis, keys: Keys, runner_id: str) -> None:
-    """Remove a runner's report at once (clean shutdown)."""
+async def withdraw(
+    redis: AnyRedis,
+    keys: Keys,
+    runner_id: str,
+    functions: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    now_ms: int | None = None,
+) -> None:
+    """Remove a runner's report at once (clean shutdown).  ``functions``, what it still had
+    loaded, were last seen now: their retention runs from ``now_ms`` (Redis clock)."""
+    if functions and now_ms is None:
+        raise ValueError("withdraw: the functions a runner had were seen at now_ms: pass it")
     async with redis.pipeline(transaction=False) as pipe:
         # Not pipe.delete: redis-py's cluster pipeline makes its multi-key commands coroutines.
         pipe.execute_command("DEL", keys.runner(runner_id))
         pipe.srem(keys.runners, runner_id)
+        deployed.record_loaded(pipe, keys, functions or {}, now_ms or 0)
         await pipe.execute()
 
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """The union of every live runner's report."""
+    """Every live runner's report, and the state of every function ever deployed.
+
+    ``functions``: the deployed ones (``state`` ``live`` or ``no_runner``; ``runners`` counts
+    the live runners that load it), which take invocations; ``removed``: the removed ones.
+    Both are catalog entries (name, policy, state and its times), sorted by name.
+    """
 
     runners: list[RunnerReport] = field(default_factory=list)
-
-    @property
-    def functions(self) -> dict[str, dict[str, Any]]:
-        merged: dict[str, dict[str, Any]] = {}
-        for r in self.runners:
-            for name, policy in r.functions.items():
-                entry = merged.setdefault(name, {"name": name, **policy, "runners": 0})
-                entry["runners"] += 1
-        return dict(sorted(merged.items()))
+    functions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    removed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def errors(self) -> dict[str, str]:
@@ -92,14 +115,62 @@ class Catalog:
         return dict(sorted(out.items()))
 
 
-async def read_catalog(redis: AnyRedis, keys: Keys) -> Catalog:
-    """Every live runner's report; ids whose report expired are dropped from the index."""
-    members: set[bytes] = await redis.smembers(keys.runners)  # type: ignore[assignment]
-    ids = sorted(i.decode() for i in members)
-    if not ids:
-        return Catalog()
-    raws: list[bytes | None] = await redis.mget([keys.runner(i) for i in ids])  # type: ignore[assignment]
-    gone = [i for i, raw in zip(ids, raws, strict=True) if raw is None]
+def loaded_by(reports: list[RunnerReport]) -> dict[str, Loaded]:
+    """The union of the reports: each function's policy (the first report's) and runners."""
+    merged: dict[str, Loaded] = {}
+    for r in reports:
+        for name, policy in r.functions.items():
+            seen = merged.get(name)
+            merged[name] = (
+                Loaded(policy, 1) if seen is None else Loaded(seen.policy, seen.runners + 1)
+            )
+    return merged
+
+
+async def read_reports(redis: AnyRedis, keys: Keys, ids: set[bytes]) -> list[RunnerReport]:
+    """The live reports among ``ids``; ids whose report expired are dropped from the index."""
+    names = sorted(i.decode() for i in ids)
+    if not names:
+        return []
+    raws: list[bytes | None] = await redis.mget([keys.runner(i) for i in names])  # type: ignore[assignment]
+    gone = [i for i, raw in zip(names, raws, strict=True) if raw is None]
     if gone:
         await redis.srem(keys.runners, *gone)
-    return Catalog([RunnerReport.from_json(raw) for raw in raws if raw is not None])
+    return [RunnerReport.from_json(raw) for raw in raws if raw is not None]
+
+
+async def live_reports(redis: AnyRedis, keys: Keys) -> list[RunnerReport]:
+    """Every live runner's report."""
+    ids: set[bytes] = await redis.smembers(keys.runners)  # type: ignore[assignment]
+    return await read_reports(redis, keys, ids)
+
+
+async def read_catalog(
+    redis: AnyRedis, keys: Keys, retention_s: float = DEFAULTS.deployed_retention
+) -> Catalog:
+    """Every live runner's report and every function's state (:mod:`streamfn.deployed`):
+    two round trips, and a third (``TIME``) only while some function waits for a runner."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.smembers(keys.runners)
+        pipe.hgetall(keys.deployed)
+        pipe.hgetall(keys.removed)
+        ids, raw_deployed, raw_removed = await pipe.execute()
+    reports = await read_reports(redis, keys, ids)
+    loaded = loaded_by(reports)
+    removing = {fn: at for r in reports for fn, at in r.removed.items()}
+    deployments = deployed.parse_deployments(raw_deployed)
+    removals = deployed.parse_removals(raw_removed)
+    now_ms = 0
+    if deployed.needs_clock(loaded, removing, deployments, removals):
+        # TIME on its own: redis-py's cluster pipeline refuses keyless commands.
+        seconds, micros = await redis.time()
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+    states = deployed.classify(
+        loaded,
+        removing,
+        deployments,
+        removals,
+        now_ms=now_ms,
+        retention_ms=int(retention_s * 1000),
+    )
+    return Catalog(reports, states.functions, states.removed)

@@ -96,6 +96,13 @@ class Settings:
             "seconds an Idempotency-Key is remembered",
         )
     )
+    deployed_retention: float = field(
+        metadata=_meta(
+            "STREAMFN_DEPLOYED_RETENTION",
+            accept.positive_float,
+            "seconds a function stays deployed (accepting invocations) after its last runner went",
+        )
+    )
     max_body: int = field(
         metadata=_meta("STREAMFN_MAX_BODY", accept.positive_int, "largest request body in bytes")
     )
@@ -244,6 +251,7 @@ DEFAULTS = Settings(
     dead_ttl=7 * 86400.0,
     dead_maxlen=10000,
     idempotency_ttl=86400.0,
+    deployed_retention=7 * 86400.0,
     max_body=1024 * 1024,
     max_result=1024 * 1024,
     max_wait=300.0,

@@ -1,11 +1,12 @@
 """The ``streamfn`` command: dev mode, the gateway, a runner, one-off invocations, schedules,
-settings and the benchmarks.
+deployed functions, settings and the benchmarks.
 
 This package is the CLI layer: the only code that imports both :mod:`streamfn.gateway` and
 :mod:`streamfn.runner` (each command loads only what it runs).  Here are the root parser
 and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway
-and runner, ``invoke_cmd``, ``schedule_cmd``, ``bench_cmd``), and :mod:`streamfn.cli.edge`
-holds what every entry point shares: argument types, event loop, logging, signals, exit codes.
+and runner, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``bench_cmd``), and
+:mod:`streamfn.cli.edge` holds what every entry point shares: argument types, event loop,
+logging, signals, exit codes.
 
 Settings are read once, at the edge.  Errors a user can fix (a bad setting, a bad argument,
 Redis down) end in a one-line message and an exit code, never a traceback.
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("gateway", "run the HTTP gateway (see streamfn gateway --help)"),
         ("runner", "run a runner: [--concurrency N] [--burst] (see streamfn runner --help)"),
         ("schedule", "schedules in Redis: add|ls|rm|pause|resume (see streamfn schedule --help)"),
+        ("functions", "deployed functions in Redis: ls|rm (see streamfn functions --help)"),
         ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
     ):
         sub.add_parser(name, help=text, add_help=False)
@@ -124,6 +126,12 @@ def _schedule(argv: list[str]) -> int:
     return schedule_cmd.main(argv)
 
 
+def _functions(argv: list[str]) -> int:
+    from streamfn.cli import functions_cmd
+
+    return functions_cmd.main(argv)
+
+
 def _bench(argv: list[str]) -> int:
     from streamfn.cli import bench_cmd
 
@@ -134,6 +142,7 @@ DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "gateway": _gateway,
     "runner": _runner,
     "schedule": _schedule,
+    "functions": _functions,
     "bench": _bench,
 }
 

@@ -115,10 +115,11 @@ class DevStack:
     def _wait_ready(self, gateway: Child, functions: Path) -> Served | None:
         """What the gateway serves, once /healthz answers and it knows every function file.
 
-        Ready means the gateway's catalog (the one ``POST /invoke`` checks) holds a runner's
-        report naming each handler file in the functions directory, loaded or failed: an
-        invocation sent the moment the ready line shows is accepted, never ``404``.  None on
-        a signal or a dead child (already said).
+        Ready means a runner has reported to the gateway's catalog (the one ``POST /invoke``
+        checks), which names each handler file in the functions directory, deployed (loaded
+        by a runner now or, in this namespace, earlier) or failed: an invocation sent the
+        moment the ready line shows is accepted, never ``404``.  None on a signal or a dead
+        child (already said).
         """
         try:
             return self.stack.wait_ready(

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from redis.exceptions import RedisError
 
-from streamfn import codec
+from streamfn import codec, deployed
 from streamfn.cli import edge
 from streamfn.connection import AnyRedis, make_redis
 from streamfn.keys import Keys
@@ -139,7 +139,7 @@ async def _add(store: ScheduleStore, args: argparse.Namespace) -> int:
     schedule, status = await store.put(definition)
     _print(schedule)
     catalog = await read_catalog(store.redis, store.keys)
-    if definition.function not in catalog.functions:
+    if catalog.functions.get(definition.function, {}).get("state") != deployed.LIVE:
         print(
             f"streamfn schedule add: note: no live runner has loaded {definition.function!r} "
             f"yet; the schedule ({status}) fires once one does",

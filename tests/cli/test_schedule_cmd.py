@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import replace
 
 import pytest
@@ -46,7 +47,7 @@ async def test_add_with_every_options_and_id_is_an_upsert(
     settings: Settings, store: ScheduleStore, redis: Redis, keys: Keys, capsys: Capture
 ) -> None:
     report = RunnerReport("r1", {"echo": {}}, {})
-    await publish(redis, keys, report, ttl_s=60)
+    await publish(redis, keys, report, ttl_s=60, now_ms=int(time.time() * 1000))
     argv = ["add", "echo", "--every", "30s", "--id", "poll", "--payload", '{"a": 1}']
     argv += ["--misfire", "catch_up", "--catch-up-max", "5", "--limit", "10"]
     assert await cli(settings, *argv) == 0

@@ -73,7 +73,9 @@ async def latency(count: int) -> dict[str, dict[str, float]]:
         redis = make_redis(settings)
         policy = {"timeout": 60.0, "retries": 0, "kind": "async"}
         report = RunnerReport("bench", {"echo": policy}, {}, "bench", 1, 10)
-        await publish(redis, Keys(settings.namespace), report, ttl_s=600)
+        await publish(
+            redis, Keys(settings.namespace), report, ttl_s=600, now_ms=int(time.time() * 1000)
+        )
         gateways: list[Child] = []
         times: dict[str, list[float]] = {"0": [], "1": []}
         try:

@@ -58,7 +58,7 @@ async def _publish(settings: Settings) -> None:
     client = make_redis(settings)
     try:
         report = RunnerReport("fuzz", {KNOWN: dict(POLICY)}, {}, "fuzz", 1, 10)
-        await publish(client, Keys.of(settings), report, ttl_s=3600)
+        await publish(client, Keys.of(settings), report, ttl_s=3600, now_ms=int(time.time() * 1000))
     finally:
         await client.aclose()
 

@@ -8,6 +8,7 @@ used, so these tests exercise only the gateway and the scripts behind it).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,7 +31,7 @@ POLICY = {"timeout": 60.0, "retries": 3, "kind": "async"}
 async def make_known(redis: Redis, keys: Keys, *names: str, runner_id: str = "r1") -> None:
     """Publish a runner report listing ``names`` (what a live runner would do)."""
     report = RunnerReport(runner_id, {n: dict(POLICY) for n in names}, {}, "test", 1, 10)
-    await publish(redis, keys, report, ttl_s=60)
+    await publish(redis, keys, report, ttl_s=60, now_ms=int(time.time() * 1000))
 
 
 async def refresh(app: web.Application) -> None:

@@ -104,6 +104,10 @@ async def test_waiters_gauge_counts_requests_waiting(client: Client) -> None:
         await asyncio.gather(*calls, return_exceptions=True)
 
 
+DEPTH = "streamfn_stream_depth"
+AGE = "streamfn_stream_oldest_age_seconds"
+
+
 async def test_stream_gauges_follow_the_catalog(client: Client, redis: Redis, keys: Keys) -> None:
     assert client.app is not None
     now_ms = int(time.time() * 1000)
@@ -115,20 +119,21 @@ async def test_stream_gauges_follow_the_catalog(client: Client, redis: Redis, ke
     await client.post("/invoke/echo")
     await client.app[CATALOG].refresh()
     samples = await scrape(client)
-    depth = {dict(k)["function"]: v for k, v in values(samples, "streamfn_stream_depth").items()}
+    depth = {dict(k)["function"]: v for k, v in values(samples, DEPTH).items()}
     assert depth == {"echo": 3, "slow": 0}
-    age = {
-        dict(k)["function"]: v
-        for k, v in values(samples, "streamfn_stream_oldest_age_seconds").items()
-    }
+    age = {dict(k)["function"]: v for k, v in values(samples, AGE).items()}
     assert 55 < age["echo"] < 120
     assert age["slow"] == 0
 
-    await withdraw(redis, keys, "r1")
+    # Its runner gone, a deployed function's waiting work stays in view; removed, it goes.
+    await withdraw(redis, keys, "r1", {"echo": {}, "slow": {}}, now_ms=now_ms)
     await client.app[CATALOG].refresh()
+    depth = {dict(k)["function"]: v for k, v in values(await scrape(client), DEPTH).items()}
+    assert depth == {"echo": 3, "slow": 0}
+    assert (await client.delete("/functions/echo")).status == 200
     samples = await scrape(client)
-    assert values(samples, "streamfn_stream_depth") == {}
-    assert values(samples, "streamfn_stream_oldest_age_seconds") == {}
+    assert {dict(k)["function"] for k in values(samples, DEPTH)} == {"slow"}
+    assert {dict(k)["function"] for k in values(samples, AGE)} == {"slow"}
 
 
 async def test_stream_gauges_refresh_in_the_background(client: Client) -> None:

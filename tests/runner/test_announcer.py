@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable
+from dataclasses import replace
 from pathlib import Path
 
 from redis.asyncio import Redis
 
 from streamfn.keys import GROUP, Keys
-from streamfn.registry import Catalog, read_catalog
+from streamfn.registry import Catalog, RunnerReport, read_catalog
+from streamfn.settings import Settings
 from tests.runner.conftest import StartRunner, stop, wait_for, write_function
 
 ASYNC = "async def handle(payload, ctx):\n    return payload\n"
@@ -88,3 +91,94 @@ async def test_changes_show_at_once_and_stop_withdraws(
     await stop(runner)
     assert (await catalog(redis, keys)).runners == []
     assert not await redis.exists(keys.runner(runner.consumer))
+
+
+async def test_a_stopped_runner_leaves_its_functions_deployed_seen_at_the_stop(
+    fdir: Path, redis: Redis, keys: Keys, start_runner: StartRunner
+) -> None:
+    write_function(fdir, "kept", ASYNC + "PARTITIONS = 2\n")
+    runner = await start_runner()
+    await wait_for(lambda: _has(redis, keys, "kept"), 5, "kept loaded")
+    before = await _redis_ms(redis)
+    await stop(runner)
+    view = await catalog(redis, keys)
+    entry = view.functions["kept"]
+    assert (entry["state"], entry["runners"], entry["partitions"]) == ("no_runner", 0, 2)
+    assert entry["last_seen_at"] >= before - 1000, "the withdrawal marks it seen at the stop"
+    assert not await redis.hexists(keys.removed, "kept")
+
+
+async def test_a_file_removed_is_recorded_removed_once_no_live_runner_loads_it(
+    settings: Settings, fdir: Path, redis: Redis, keys: Keys, start_runner: StartRunner
+) -> None:
+    other_dir = fdir.parent / "other"
+    other_dir.mkdir()
+    for d in (fdir, other_dir):
+        write_function(d, "gone", ASYNC)
+    first = await start_runner()
+    second = await start_runner(replace(settings, functions_dir=other_dir))
+
+    async def runners_loading() -> int:
+        return (await catalog(redis, keys)).functions.get("gone", {}).get("runners", 0)
+
+    await wait_for(lambda: _equals(runners_loading(), 2), 5, "both runners loading gone")
+    (fdir / "gone.py").unlink()
+    await wait_for(lambda: _equals(runners_loading(), 1), 2, "the first runner dropping it")
+
+    async def reported_removed() -> bool:
+        return "gone" in await _removed_in_report(redis, keys, first.consumer)
+
+    await wait_for(reported_removed, 2, "the first runner reporting the file gone")
+    view = await catalog(redis, keys)
+    assert view.functions["gone"]["state"] == "live", "the second runner still has it"
+    assert not await redis.hexists(keys.removed, "gone")
+
+    (other_dir / "gone.py").unlink()
+
+    async def removed() -> bool:
+        return "gone" in (await catalog(redis, keys)).removed
+
+    assert await wait_for(removed, 2, "removed from every runner") < 2
+    await wait_for(lambda: redis.hexists(keys.removed, "gone"), 2, "the removal recorded")
+    await stop(first)
+    await stop(second)
+    entry = (await catalog(redis, keys)).removed["gone"]
+    assert entry["reason"] == "file_removed", "still removed once its runners are gone"
+
+
+async def test_a_functions_directory_that_vanishes_removes_nothing(
+    fdir: Path, redis: Redis, keys: Keys, start_runner: StartRunner
+) -> None:
+    write_function(fdir, "kept", ASYNC)
+    runner = await start_runner()
+    await wait_for(lambda: _has(redis, keys, "kept"), 5, "kept loaded")
+    moved = fdir.with_name("unmounted")
+    os.rename(fdir, moved)
+
+    async def dir_error() -> bool:
+        return str(fdir) in (await catalog(redis, keys)).errors
+
+    await wait_for(dir_error, 2, "the missing directory reported")
+    view = await catalog(redis, keys)
+    assert view.functions["kept"]["state"] == "no_runner" and view.removed == {}
+    os.rename(moved, fdir)
+    await wait_for(lambda: _has(redis, keys, "kept"), 2, "kept loaded again")
+    await stop(runner)
+
+
+async def _has(redis: Redis, keys: Keys, fn: str) -> bool:
+    return (await catalog(redis, keys)).functions.get(fn, {}).get("state") == "live"
+
+
+async def _equals(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected
+
+
+async def _removed_in_report(redis: Redis, keys: Keys, runner_id: str) -> dict[str, int]:
+    raw = await redis.get(keys.runner(runner_id))
+    return RunnerReport.from_json(raw).removed if raw else {}
+
+
+async def _redis_ms(redis: Redis) -> int:
+    seconds, micros = await redis.time()
+    return int(seconds) * 1000 + int(micros) // 1000

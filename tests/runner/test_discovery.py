@@ -122,3 +122,22 @@ async def test_missing_directory_is_reported(settings: Settings, tmp_path: Path)
     assert d.functions == {}
     (message,) = d.errors.values()
     assert "STREAMFN_FUNCTIONS_DIR" in message
+
+
+async def test_removed_names_the_files_of_functions_it_had_until_they_are_back(
+    settings: Settings, fdir: Path
+) -> None:
+    write_function(fdir, "had", ASYNC)
+    write_function(fdir, "never_loaded", "import nonexistent_module_xyz\n")
+    d = Discovery(settings)
+    await d.scan()
+    write_function(fdir, "had", "import nonexistent_module_xyz\n")  # broken, still there
+    await d.scan()
+    assert "had" not in d.functions and d.removed == set()
+    (fdir / "had.py").unlink()
+    (fdir / "never_loaded.py").unlink()
+    await d.scan()
+    assert d.removed == {"had"}, "only a function this runner had counts as removed"
+    write_function(fdir, "had", "import nonexistent_module_xyz\n")
+    await d.scan()
+    assert d.removed == set(), "a file of that name is back (even a broken one)"

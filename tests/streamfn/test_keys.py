@@ -96,6 +96,7 @@ def test_three_partitions_land_on_three_equal_masters() -> None:
 def test_the_registry_is_one_slot_and_shard_counts_are_checked() -> None:
     k = Keys("ns")
     assert slot(k.runners) == slot(k.runner("r1")) == slot(k.runner("r2"))
+    assert slot(k.runners) == slot(k.layouts) == slot(k.deployed) == slot(k.removed)
     for bad in (0, 3, 512):
         with pytest.raises(ValueError, match="power of two"):
             Keys("ns", bad)

@@ -25,15 +25,14 @@ from streamfn.layouts import read_layouts
 async def get_backlog(request: web.Request) -> web.Response:
     """The backlog of the catalog's functions (503 while the catalog cannot be read)."""
     params.query(request, NoQuery, request.app[SETTINGS])
-    catalog, client, redis = request.app[CATALOG], request.app[CLIENT], request.app[REDIS]
+    catalog, redis, keys = request.app[CATALOG], request.app[REDIS], request.app[CLIENT].keys
     if not catalog.healthy:
         raise catalog.unavailable()
-    functions = list(catalog.functions)
-    old = await read_layouts(redis, client.keys)
+    functions = catalog.functions
+    old = await read_layouts(redis, keys)
     queues: set[str] = set()
-    for fn in functions:
-        queues.update(client.queues(fn))
-        for p in old.get(fn, {}):
+    for fn, entry in functions.items():
+        for p in {int(entry.get("partitions", 1)), *old.get(fn, {})}:
             queues.update(partitions.queues(fn, p))
-    total = await read_backlog(redis, client.keys, sorted(queues))
+    total = await read_backlog(redis, keys, sorted(queues))
     return model_response(Backlog(backlog=total, functions=len(functions), queues=len(queues)))

@@ -190,6 +190,16 @@ class Health(Struct, kw_only=True):
     status: Literal["ok"]
 
 
+class Backlog(Struct, kw_only=True):
+    """What KEDA scales the runners on: queued and running invocations, every function."""
+
+    backlog: Annotated[
+        int, Meta(ge=0, description="invocations queued or running (entries in the streams)")
+    ]
+    functions: Annotated[int, Meta(ge=0, description="functions counted (the catalog's)")]
+    queues: Annotated[int, Meta(ge=0, description="streams read, over every PARTITIONS layout")]
+
+
 class ErrorDetail(Struct, kw_only=True):
     code: Annotated[str, Meta(extra_json_schema={"enum": [c.code for c in ErrorCode]})]
     message: Annotated[str, Meta(description="what was wrong and what to do")]

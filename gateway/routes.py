@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from streamfn.gateway import (
+    backlog,
     dead_letters,
     functions,
     health,
@@ -22,6 +23,7 @@ from streamfn.gateway import (
 from streamfn.gateway.contract import Body, Reply, Route
 from streamfn.gateway.models import (
     Accepted,
+    Backlog,
     Cancelled,
     Cancelling,
     DeadLetters,
@@ -132,6 +134,16 @@ ROUTES: tuple[Route, ...] = (
         {200: Reply(RemovedFunction, "removed")},
         errors=(400, 404, 409),
         path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
+        "/backlog",
+        backlog.get_backlog,
+        "get_backlog",
+        "Invocations queued or running over every function: what KEDA scales runners on",
+        {200: Reply(Backlog, "the backlog")},
+        errors=(400,),
         query=NoQuery,
     ),
     Route(

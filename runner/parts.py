@@ -20,6 +20,7 @@ from streamfn.runner.depth import StreamGaugeLoop
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
 from streamfn.runner.faults import Faults
+from streamfn.runner.health import Probes
 from streamfn.runner.heartbeat import Heartbeat
 from streamfn.runner.janitor import Janitor
 from streamfn.runner.jobs import Leases
@@ -30,7 +31,7 @@ from streamfn.runner.promoter import Promoters
 from streamfn.runner.reader import Reader
 from streamfn.runner.reclaimer import Reclaimer
 from streamfn.runner.scheduling import Scheduling
-from streamfn.runner.shard_reader import BLOCK_MS, BURST_BLOCK_MS
+from streamfn.runner.shard_reader import BLOCK_MS, BURST_BLOCK_MS, READ_SOCKET_TIMEOUT_S
 from streamfn.settings import Settings
 
 
@@ -60,16 +61,21 @@ class Parts:
 
 
 def build(
-    settings: Settings, *, consumer: str, concurrency: int, burst: bool, faults: Faults
+    settings: Settings,
+    *,
+    consumer: str,
+    concurrency: int,
+    burst: bool,
+    faults: Faults,
+    probes: Probes | None = None,
 ) -> Parts:
     """Create (not start) the parts of a runner named ``consumer``; ``faults`` reaches every
-    part with a crash point (:mod:`runner.faults`)."""
+    part with a crash point (:mod:`runner.faults`); ``probes`` are served with the metrics."""
     s = settings
     keys = Keys.of(s)
     redis = make_redis(s)
-    # The reader's BLOCK would hold a pooled connection, and its socket timeout must outlast
-    # the BLOCK or a quiet stream reads as a dead connection.
-    reader_redis = make_redis(s, max_connections=2, socket_timeout=BLOCK_MS / 1000 + 5)
+    # The reader's BLOCK would hold a pooled connection (READ_SOCKET_TIMEOUT_S: why that).
+    reader_redis = make_redis(s, max_connections=2, socket_timeout=READ_SOCKET_TIMEOUT_S)
     rdb = RDB(redis, s)
     leases = Leases()
     discovery = Discovery(s)
@@ -88,6 +94,15 @@ def build(
     clock = RedisClock(redis)
     executor.lateness = ScheduleLateness(clock, metrics)
     scheduling = Scheduling(redis, keys, discovery, clock)
+    reader = Reader(
+        reader_redis,
+        keys,
+        consumer,
+        discovery,
+        executor,
+        block_ms=BURST_BLOCK_MS if burst else BLOCK_MS,
+        faults=faults,
+    )
     return Parts(
         redis=redis,
         reader_redis=reader_redis,
@@ -113,19 +128,11 @@ def build(
         promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
         scheduling=scheduling,
         gauges=StreamGaugeLoop(redis, keys, discovery, metrics),
-        reader=Reader(
-            reader_redis,
-            keys,
-            consumer,
-            discovery,
-            executor,
-            block_ms=BURST_BLOCK_MS if burst else BLOCK_MS,
-            faults=faults,
-        ),
+        reader=reader,
         canceller=Canceller(redis, keys, executor, leases),
         reclaimer=Reclaimer(
             rdb, s, consumer, discovery, executor, completer, leases, metrics, faults=faults
         ),
         janitor=Janitor(rdb, s, consumer, discovery, metrics),
-        server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port),
+        server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port, probes),
     )

@@ -22,6 +22,7 @@ from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
 from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.groups import ensure_groups
+from streamfn.runner.pulse import Pulse
 from streamfn.runner.shard_reader import BLOCK_MS, ShardReader
 from streamfn.runner.slots import Slots
 from streamfn.tasks import cancel_and_wait
@@ -70,6 +71,10 @@ class Reader:
     @property
     def delivered(self) -> int:
         return sum(r.delivered for r in self.readers.values())
+
+    def pulses(self) -> dict[str, Pulse]:
+        """Each read loop's :class:`Pulse`, by hash tag (``*``: the one read of a single node)."""
+        return {tag or "*": r.pulse for tag, r in self.readers.items()}
 
     @property
     def empty_rounds(self) -> int:

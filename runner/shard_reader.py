@@ -8,7 +8,9 @@ block only briefly, since a new entry may arrive in a stream the call left out).
 
 The reads have their own connection (a BLOCK would hold a pooled one), with a socket timeout
 well above the BLOCK time.  Connection errors are logged and retried with a bounded backoff;
-NOGROUP (Redis restarted without its data) recreates the groups.
+NOGROUP (Redis restarted without its data) recreates the groups.  Each round stamps the
+loop's :class:`~streamfn.runner.pulse.Pulse`, which the health probes judge
+(:mod:`streamfn.runner.health`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from streamfn.runner.executor import Executor
 from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.groups import ensure_groups
 from streamfn.runner.handler_import import LoadedFunction
+from streamfn.runner.pulse import Pulse
 from streamfn.runner.slots import Slots
 from streamfn.tasks import cancel_and_wait
 
@@ -37,6 +40,9 @@ log = logging.getLogger("streamfn.runner.reader")
 BLOCK_MS = 500
 BURST_BLOCK_MS = 50
 SHORT_BLOCK_MS = 50  # when free slots < streams: each call reads only some of them
+READ_SOCKET_TIMEOUT_S = BLOCK_MS / 1000 + 5
+"""The reads' socket timeout: past the BLOCK, so a quiet stream never reads as a dead
+connection, and bounded, so a read from a stalled Redis fails and the loop goes round."""
 
 
 class ShardReader:
@@ -76,6 +82,7 @@ class ShardReader:
         self._backoff = Backoff()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.pulse = Pulse()
         self._head = ("XREADGROUP", "GROUP", GROUP, consumer, "COUNT")
 
     def grouped(self) -> None:
@@ -85,7 +92,12 @@ class ShardReader:
 
     async def start(self) -> None:
         name = "reader" if self.tag is None else f"reader-{self.tag}"
+        self.pulse = Pulse()
         self._task = asyncio.create_task(self._run(), name=name)
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, _: asyncio.Task[None]) -> None:
+        self.pulse.running = False
 
     async def stop(self) -> None:
         self._stopping = True
@@ -110,6 +122,7 @@ class ShardReader:
             try:
                 await self.read_once()
                 self._backoff.reset()
+                self.pulse.answer()
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):
                     log.warning("consumer group missing (Redis lost its data?); recreating")
@@ -121,6 +134,7 @@ class ShardReader:
             except Exception:
                 log.exception("reader failed; continuing")
                 await asyncio.sleep(self._backoff.next())
+            self.pulse.end()
 
     async def _pause(self, exc: BaseException) -> None:
         delay = self._backoff.next()
@@ -149,7 +163,11 @@ class ShardReader:
         contended = self.slots.contended  # before this read takes its share
         free = self.slots.take(self, max(1, self.executor.concurrency // 2))
         if free < 1:
-            await self.slots.wait()
+            self.pulse.waiting = True
+            try:
+                await self.slots.wait()
+            finally:
+                self.pulse.waiting = False
             return 0
         try:
             return await self._read(streams, free, contended)

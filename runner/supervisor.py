@@ -6,7 +6,8 @@ and file-declared sync), stream gauges, then reader, reclaimer and janitor, so n
 before outcomes can be reported and leases renewed.
 
 :meth:`Runner.request_stop` (what SIGTERM/SIGINT call: ``streamfn runner`` in
-:mod:`streamfn.cli.serve_cmd` wires the signals) stops reading, reclaiming and firing
+:mod:`streamfn.cli.serve_cmd` wires the signals) makes the runner not ready (``GET /readyz``
+answers 503 while it drains: :mod:`runner.health`), stops reading, reclaiming and firing
 schedules at once; running work gets ``shutdown_grace`` seconds (a second request cuts it
 short), then what remains is cancelled and handed back with ``release.lua`` so another runner
 starts it immediately.  Outcomes are flushed, the registry report withdrawn, and the process
@@ -24,6 +25,7 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from streamfn.runner.faults import NO_FAULTS, Faults
+from streamfn.runner.health import Probes
 from streamfn.runner.jobs import Job
 from streamfn.runner.parts import Parts, build
 from streamfn.settings import Settings
@@ -81,9 +83,12 @@ class Runner:
         self._force = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
         self.parts: Parts
+        self.probes = Probes(lambda: self.parts.reader.pulses())
+        """GET /healthz and /readyz on the metrics port (:mod:`runner.health`)."""
 
     def request_stop(self) -> None:
         """Begin a graceful stop; a second request skips the rest of the grace period."""
+        self.probes.draining = True  # not ready from now on (GET /readyz)
         if self._stop.is_set():
             log.warning("second stop request: handing back running work now")
             self._force.set()
@@ -110,6 +115,7 @@ class Runner:
             concurrency=self.concurrency,
             burst=self.burst,
             faults=self.faults,
+            probes=self.probes,
         )
         p.discovery.subscribe(self._on_discovery_change)
         try:
@@ -126,6 +132,7 @@ class Runner:
         await _start(p.clock, p.completer, p.heartbeat, p.announcer)
         await p.promoters.sync()
         await _start(p.scheduling, p.gauges, p.canceller, p.reader, p.reclaimer, p.janitor)
+        self.probes.started = True
         self.started.set()
         log.info(
             "runner %s started: %d functions, concurrency %d%s",
@@ -174,6 +181,7 @@ class Runner:
     async def shutdown(self) -> None:
         """Stop taking work, let running work finish within the grace, hand back the rest."""
         p = self.parts
+        self.probes.draining = True
         grace = self.settings.shutdown_grace
         log.info("stopping: %d running, up to %g s to finish", p.executor.running, grace)
         await _stop(p.discovery, p.scheduling, p.canceller, p.reader, p.reclaimer, p.janitor)

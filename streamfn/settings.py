@@ -187,7 +187,9 @@ class Settings:
     )
     runner_metrics_port: int = field(
         metadata=_meta(
-            "STREAMFN_RUNNER_METRICS_PORT", accept.port, "runner's /metrics port (0: off)"
+            "STREAMFN_RUNNER_METRICS_PORT",
+            accept.port,
+            "runner's /metrics, /healthz and /readyz port (0: off)",
         )
     )
     log_level: str = field(

@@ -14,7 +14,6 @@ from streamfn.keys import Keys
 from streamfn.rdb import RDB
 from streamfn.runner.announcer import Announcer
 from streamfn.runner.cancellation import Canceller
-from streamfn.runner.clock import RedisClock
 from streamfn.runner.completer import Completer
 from streamfn.runner.depth import StreamGaugeLoop
 from streamfn.runner.discovery import Discovery
@@ -26,12 +25,13 @@ from streamfn.runner.jobs import Leases
 from streamfn.runner.lateness import ScheduleLateness, TimedExecutor
 from streamfn.runner.metrics import Metrics
 from streamfn.runner.metrics_server import MetricsServer
-from streamfn.runner.promoter import Promoters
 from streamfn.runner.reader import Reader
 from streamfn.runner.reclaimer import Reclaimer
 from streamfn.runner.scheduling import Scheduling
 from streamfn.runner.shard_reader import BLOCK_MS, BURST_BLOCK_MS
 from streamfn.settings import Settings
+from streamfn.timekeeping import Timekeeper
+from streamfn.timekeeping.clock import RedisClock
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class Parts:
     heartbeat: Heartbeat
     announcer: Announcer
     clock: RedisClock
-    promoters: Promoters
+    timekeeper: Timekeeper
     scheduling: Scheduling
     gauges: StreamGaugeLoop
     reader: Reader
@@ -87,7 +87,7 @@ def build(
     metrics.in_flight.set_function(lambda: executor.running)
     clock = RedisClock(redis)
     executor.lateness = ScheduleLateness(clock, metrics)
-    scheduling = Scheduling(redis, keys, discovery, clock)
+    scheduling = Scheduling(redis, keys, discovery)
     return Parts(
         redis=redis,
         reader_redis=reader_redis,
@@ -109,7 +109,7 @@ def build(
             extra_errors=lambda: scheduling.declared.errors,
         ),
         clock=clock,
-        promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
+        timekeeper=Timekeeper(rdb, redis, keys, clock, max_sleep=s.promote_interval),
         scheduling=scheduling,
         gauges=StreamGaugeLoop(redis, keys, discovery, metrics),
         reader=Reader(

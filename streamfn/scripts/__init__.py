@@ -9,6 +9,7 @@
 | ``outcome_calls``    | complete, fail, cancel_done                                     |
 | ``lease_calls``      | extend, reclaim, release, reap_consumers                        |
 | ``schedule_calls``   | schedule_upsert, _delete, _pause, _resume, _fire                |
+| ``index_calls``      | reindex                                                         |
 
 An encoder is the only place a script's KEYS and ARGV are built.  It returns a ``Call``, a
 ``(script, keys, args)`` tuple, which :func:`run` sends alone and :func:`run_batch` (or

@@ -125,6 +125,6 @@ def build(
         reclaimer=Reclaimer(
             rdb, s, consumer, discovery, executor, completer, leases, metrics, faults=faults
         ),
-        janitor=Janitor(rdb, s, consumer, discovery, metrics),
+        janitor=Janitor(rdb, redis, keys, s, consumer, discovery, metrics),
         server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port),
     )

@@ -97,14 +97,22 @@ class StreamGauges:
             ["function"],
             registry=registry,
         )
-        self._shown: set[str] = set()
+        self._shown: dict[str, StreamStat] = {}
+        self._children: dict[str, tuple[Any, Any]] = {}
 
     def show(self, stats: Mapping[str, StreamStat]) -> None:
-        """Replace the values; functions not in ``stats`` lose their series (gone stale)."""
-        for gone in self._shown - stats.keys():
+        """Replace the values; functions not in ``stats`` lose their series (gone stale).
+        Unchanged values are not set again: a thousand idle functions cost a comparison each."""
+        for gone in self._shown.keys() - stats.keys():
             self.depth.remove(gone)
             self.oldest_age.remove(gone)
+            self._children.pop(gone, None)
         for fn, stat in stats.items():
-            self.depth.labels(fn).set(stat.depth)
-            self.oldest_age.labels(fn).set(stat.oldest_age_s)
-        self._shown = set(stats)
+            if self._shown.get(fn) == stat:
+                continue
+            children = self._children.get(fn)
+            if children is None:
+                children = self._children[fn] = (self.depth.labels(fn), self.oldest_age.labels(fn))
+            children[0].set(stat.depth)
+            children[1].set(stat.oldest_age_s)
+        self._shown = dict(stats)

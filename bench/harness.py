@@ -175,8 +175,8 @@ class BenchStack(Stack):
 
     def start_background(self) -> list[Child]:
         """Start the processes this commit's deployment runs beside gateways and runners
-        (none here); returns them, so a workload can count their CPU."""
-        return []
+        (one ``streamfn scheduler``); returns them, so a workload can count their CPU."""
+        return [self.start_scheduler()]
 
     async def start_runners(
         self,

@@ -35,18 +35,20 @@ def timekeeper(redis: Redis, settings: Settings, keys: Keys, max_sleep: float) -
 
 
 @pytest.fixture
-async def start_timekeeper(settings: Settings, keys: Keys) -> AsyncIterator[StartTimekeeper]:
+async def start_timekeeper(
+    settings: Settings, keys: Keys, redis: Redis
+) -> AsyncIterator[StartTimekeeper]:
     """Start timekeepers as a runner or ``streamfn scheduler`` would: clock measured first.
 
     ``max_sleep`` defaults to a minute, far past any test: what they do in time, they do
     because a due time or an announcement woke them, not because they polled.
     """
-    started: list[tuple[Timekeeper, Redis]] = []
+    started: list[tuple[Timekeeper, Redis]] = []  # ``redis`` drops the keys after these stop
 
     async def start(*, max_sleep: float = 60.0, watch: list[str] | None = None) -> Timekeeper:
-        redis = make_redis(settings)
-        keeper = timekeeper(redis, settings, keys, max_sleep)
-        started.append((keeper, redis))
+        own = make_redis(settings)
+        keeper = timekeeper(own, settings, keys, max_sleep)
+        started.append((keeper, own))
         if watch is not None:
             keeper.watch(watch)
         await keeper.clock.measure()
@@ -54,6 +56,6 @@ async def start_timekeeper(settings: Settings, keys: Keys) -> AsyncIterator[Star
         return keeper
 
     yield start
-    for keeper, redis in started:
+    for keeper, own in started:
         await keeper.stop()
-        await redis.aclose()
+        await own.aclose()

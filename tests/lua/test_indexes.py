@@ -36,6 +36,7 @@ async def active(redis: Redis, keys: Keys, queue: str = FN) -> bool:
 async def test_delayed_enqueues_keep_the_earliest_and_announce_only_a_new_earliest(
     redis: Redis, keys: Keys, rdb: RDB
 ) -> None:
+    assert await earliest(redis, keys) is None  # (a cluster client learns its slots here)
     async with listening(redis, keys.wake_channel(tag(keys))) as wake:
         later = await rdb.enqueue(FN, new_invocation_id(FN), b"1", delay_ms=60_000)
         assert later.due_ms is not None and await earliest(redis, keys) == later.due_ms
@@ -112,6 +113,7 @@ async def test_schedules_keep_the_functions_earliest_finite_next_fire(
 ) -> None:
     store = ScheduleStore(redis, keys)
     index = keys.due_schedules(tag(keys))
+    assert await redis.zscore(index, FN) is None  # (a cluster client learns its slots here)
     async with listening(redis, keys.wake_channel(tag(keys))) as wake:
         yearly, _ = await store.put(
             parse_definition({"function": FN, "cron": "@yearly"}, schedule_id="y")

@@ -117,14 +117,18 @@ class RDB:
         promoted, orphaned, next_in = await run(self.redis, call)
         return Promoted(int(promoted), int(orphaned), int(next_in))
 
-    async def reindex(self, queues: Sequence[str], chunk: int = 500) -> None:
+    async def reindex(self, queues: Sequence[str], chunk: int = 500) -> dict[str, Exception]:
         """Enter each queue in its tag's indexes as its keys stand (``reindex.lua``), a
-        pipelined round trip per ``chunk``; raises the first error a call met."""
+        pipelined round trip per ``chunk``; the queues Redis refused (a key of the wrong type,
+        say), with why.  A connection error raises."""
+        refused: dict[str, Exception] = {}
         for start in range(0, len(queues), chunk):
-            calls = [index_calls.reindex(self.keys, q) for q in queues[start : start + chunk]]
-            for reply in await run_batch(self.redis, calls):
+            names = queues[start : start + chunk]
+            calls = [index_calls.reindex(self.keys, q) for q in names]
+            for queue, reply in zip(names, await run_batch(self.redis, calls), strict=True):
                 if isinstance(reply, Exception):
-                    raise reply
+                    refused[queue] = reply
+        return refused
 
     async def finish_many(self, consumer: str, items: Sequence[Completion]) -> list[str]:
         """Report finished attempts in one round trip (:func:`streamfn.outcomes.finish_many`)."""

@@ -72,6 +72,7 @@ class ScheduleFirer:
         self.batch = batch
         self.fired = 0  # planned times this copy enqueued
         self.refused = 0  # steps another copy applied first
+        self.moved: set[str] = set()  # functions one of whose schedules the last round moved
         self._cache: dict[Key, Cached] = {}
         self._unreadable: dict[Key, bytes | None] = {}  # -> the rev that failed
 
@@ -83,6 +84,7 @@ class ScheduleFirer:
         ``within`` seconds too, so the scan's ``soonest`` says when to come back; ``again``
         when a batch was full of due ones (call again at once)."""
         names = sorted(set(functions))
+        self.moved = set()
         if not names:
             return Scan([], None, False)
         highest = horizon(self._estimate_ms(), within)
@@ -179,6 +181,8 @@ class ScheduleFirer:
 
     def _refused(self, call: FireCall, reason: str) -> None:
         self.refused += 1
+        if reason in (Reply.MOVED, Reply.MISSING):  # fired elsewhere, or a stray removed
+            self.moved.add(call.function)
         if reason != Reply.MOVED:  # changed under us: read it again next time
             self._cache.pop((call.function, call.schedule_id), None)
         if reason not in (Reply.MOVED, Reply.MISSING):
@@ -190,6 +194,7 @@ class ScheduleFirer:
             )
 
     def _applied(self, call: FireCall, result: FireResult) -> None:
+        self.moved.add(call.function)
         cached = self._cache.get((call.function, call.schedule_id))
         if cached is not None:
             cached.fire_count = result.fire_count

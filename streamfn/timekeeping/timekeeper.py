@@ -50,6 +50,9 @@ the tag is read again at once, so a tag with more due queues is only served in s
 HOLD_MS = 1.0
 """How long a function the index names as due, whose schedules are not due yet by Redis's
 clock (the estimate ran ahead), waits before it is looked at again."""
+RETRY_MS = 50.0
+"""How long a function whose due schedules a round could not move (a step refused or one that
+cannot be planned) waits before the next round tries again."""
 
 Rows = list[tuple[bytes, float]]
 _LAYOUT = re.compile(r"([2-9]|1[0-6])\.([1-9]|1[0-5])")  # "P.j" of a partition queue's name
@@ -136,7 +139,7 @@ class Timekeeper(Loop):
     async def tick(self) -> float:
         if self._unindexed:
             queues = sorted(self._unindexed)
-            await self.rdb.reindex(queues)
+            await self._reindex(queues)
             self._unindexed.difference_update(queues)
             self._read_all_at = 0.0
         now = self.clock.now_ms()
@@ -245,10 +248,26 @@ class Timekeeper(Loop):
         for fn, (tag, score) in functions.items():
             self._next[tag] = -math.inf  # the fires moved the function's entry: read again
             if fn in fired:
-                continue
-            if score > scan.now_ms:  # the estimate ran ahead of Redis's clock
+                # A round that moved none of the function's due schedules (each step refused,
+                # or unplannable) would find them again at once: wait a little first.
+                if fn not in self.firer.moved and not scan.again:
+                    self._hold["s:" + fn] = self.clock.now_ms() + RETRY_MS
+            elif score > scan.now_ms:  # the estimate ran ahead of Redis's clock
                 self._hold["s:" + fn] = self.clock.now_ms() + max(HOLD_MS, score - scan.now_ms)
             else:  # the index is behind the schedules (an older release's write): fix it
                 stale.append(fn)
         if stale:
-            await self.rdb.reindex(stale)
+            await self._reindex(stale)
+
+    async def _reindex(self, queues: list[str]) -> None:
+        """``reindex.lua`` for ``queues``; one that Redis refuses is reported, not retried."""
+        refused = await self.rdb.reindex(queues)
+        if refused:
+            queue, why = next(iter(refused.items()))
+            log.error(
+                "could not index %d queues, e.g. %s (%s); their timers and schedules are found "
+                "only once a script writes them again",
+                len(refused),
+                queue,
+                why,
+            )

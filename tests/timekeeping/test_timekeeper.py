@@ -159,3 +159,22 @@ async def test_stop_ends_the_listener_and_the_loop(
 ) -> None:
     keeper = await start_timekeeper()
     await asyncio.wait_for(keeper.stop(), 5)
+
+
+async def test_a_due_schedule_that_cannot_be_planned_is_retried_not_spun_on(
+    store: ScheduleStore, redis: Redis, keys: Keys, settings: Settings
+) -> None:
+    await store.put(parse_definition({"function": FN, "cron": "* * * * * *"}, schedule_id="bad"))
+    await redis.hset(keys.schedule(FN, "bad"), "kind", "every")  # "* * * * * *" is no interval
+    past = await _redis_ms(redis) - 500
+    await redis.zadd(keys.schedules(FN), {"bad": past})  # due now, as its index says
+    await redis.zadd(keys.due_schedules(keys.tag(FN)), {FN: past})
+    keeper = timekeeper(redis, settings, keys, max_sleep=60)
+    await keeper.clock.measure()
+    delays = []
+    for _ in range(4):
+        delays.append(await keeper.tick())
+        if delays[-1] > 0:
+            break
+    assert 0.01 < delays[-1] <= 1  # it waits a little before trying the broken one again
+    assert await redis.exists(keys.stream(FN)) == 0

@@ -36,11 +36,13 @@ format: install
 test: install redis-server lint
 	$(PY) -m pytest -q -p no:cacheprovider -m "not soak"
 
-# The cluster tier: the Lua, core, gateway, schedule, CLI, runner and end-to-end suites against
-# a private 3-master Redis Cluster (tests/conftest.py starts it; single_node tests are skipped).
+# The cluster tier: the Lua, core, gateway, schedule, timekeeping, CLI, runner and end-to-end
+# suites against a private 3-master Redis Cluster (tests/conftest.py starts it; single_node
+# tests are skipped).
 test-cluster: install redis-server
 	STREAMFN_TEST_CLUSTER=1 $(PY) -m pytest -q -p no:cacheprovider -m "not soak" \
-	  tests/lua tests/streamfn tests/gateway tests/schedules tests/cli tests/runner tests/e2e
+	  tests/lua tests/streamfn tests/gateway tests/schedules tests/timekeeping tests/cli \
+	  tests/runner tests/e2e
 
 test-fast: install redis-server
 	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e and not fault and not fuzz and not soak"

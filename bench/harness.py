@@ -173,8 +173,17 @@ class BenchStack(Stack):
         await self.await_ready(gateway, functions={function}, timeout=START_TIMEOUT)
         return gateway.url
 
+    def start_background(self) -> list[Child]:
+        """Start the processes this commit's deployment runs beside gateways and runners
+        (one ``streamfn scheduler``); returns them, so a workload can count their CPU."""
+        return [self.start_scheduler()]
+
     async def start_runners(
-        self, count: int, function: str | Sequence[str], concurrency: int | None = None
+        self,
+        count: int,
+        function: str | Sequence[str],
+        concurrency: int | None = None,
+        timeout: float = START_TIMEOUT,
     ) -> list[Child]:
         """Start ``count`` runner processes; returns them once all report ``function`` (every
         one of them, when it is several)."""
@@ -182,7 +191,7 @@ class BenchStack(Stack):
         args = ("--concurrency", str(concurrency)) if concurrency is not None else ()
         new = [self.start_runner(*args) for _ in range(count)]
         want = len(self.runners)
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
             catalog = (await read_catalog(self.redis, self.keys)).functions
@@ -190,7 +199,7 @@ class BenchStack(Stack):
                 return new
             await asyncio.sleep(0.05)
         raise BenchError(
-            f"{want} runner(s) did not report {', '.join(functions)} within {START_TIMEOUT}s; "
+            f"{want} runner(s) did not report {', '.join(functions[:10])} within {timeout:g}s; "
             f"runner log:\n{new[-1].log_tail()}"
         )
 

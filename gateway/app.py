@@ -33,10 +33,10 @@ from streamfn.keys import Keys
 from streamfn.registry import Catalog
 from streamfn.schedules import ScheduleStore
 from streamfn.settings import Settings
-from streamfn.stream_stats import read_stream_stats
+from streamfn.stream_stats import StreamStat, read_stream_stats
 
 CATALOG_INTERVAL = 0.5
-"""Seconds between catalog (and stream metrics) refreshes."""
+"""Seconds between catalog refreshes."""
 REDIS_CONNECTIONS = 64
 POOL_TIMEOUT = 10.0
 """Seconds a request waits for a free Redis connection before it is answered 503."""
@@ -74,19 +74,23 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     redis = make_redis(settings, max_connections=REDIS_CONNECTIONS, pool_timeout=POOL_TIMEOUT)
     client = Client(redis, settings)
 
-    async def refresh_stream_metrics(catalog: Catalog) -> None:
+    async def learn_partitions(catalog: Catalog) -> None:
         client.set_partitions(catalog.functions)
-        queues = [q for fn in catalog.functions for q in client.queues(fn)]
-        metrics.streams.show(await read_stream_stats(redis, keys, queues))
 
     catalog = CatalogCache(
         redis,
         keys,
         interval=CATALOG_INTERVAL,
-        on_refresh=refresh_stream_metrics,
+        on_refresh=learn_partitions,
         functions_dir=str(settings.functions_dir),
         retention_s=settings.deployed_retention,
     )
+
+    async def read_streams() -> dict[str, StreamStat]:  # at each scrape, not on a clock
+        queues = [q for fn in catalog.functions for q in client.queues(fn)]
+        return await read_stream_stats(redis, keys, queues)
+
+    metrics.read_streams_with(read_streams)
     try:
         await client.start()
         await catalog.start()

@@ -18,7 +18,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """The Prometheus text exposition of this gateway's registry."""
+    """The Prometheus text exposition of this gateway's registry, the stream gauges read now."""
+    await request.app[METRICS].refresh_streams()
     body = request.app[METRICS].render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

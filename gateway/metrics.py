@@ -7,11 +7,17 @@ from the catalog (else ``unknown``), so no client can grow the series without bo
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import generate_latest
+from redis.exceptions import RedisClusterException, RedisError
 
-from streamfn.stream_stats import StreamGauges
+from streamfn.stream_stats import StreamGauges, StreamStat
 from streamfn.waiters import WaiterHub
+
+log = logging.getLogger("streamfn.gateway.metrics")
 
 OUTCOMES = ("queued", "scheduled", "duplicate", "backlog_full", "rejected")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -38,11 +44,26 @@ class Metrics:
         self.waiters = Gauge(
             "waiters", "Requests waiting for an invocation to finish.", registry=self.registry
         )
-        # Of the catalog's functions, refreshed with the catalog (gateway.app).
+        # Of the catalog's functions, read at each scrape (gateway.app): none between scrapes.
         self.streams = StreamGauges(self.registry)
+        self._read_streams: Callable[[], Awaitable[Mapping[str, StreamStat]]] | None = None
         # Resolved label children, so the hot path skips prometheus_client's label lookup.
         self._request_children: dict[tuple[str, str, int], Counter] = {}
         self._accepted_children: dict[tuple[str, str], Counter] = {}
+
+    def read_streams_with(self, read: Callable[[], Awaitable[Mapping[str, StreamStat]]]) -> None:
+        """Call ``read`` at each :meth:`refresh_streams` for the stream gauges' values."""
+        self._read_streams = read
+
+    async def refresh_streams(self) -> None:
+        """Read the stream gauges now; while Redis cannot be read they keep their last
+        values, so a scrape still shows the rest."""
+        if self._read_streams is None:
+            return
+        try:
+            self.streams.show(await self._read_streams())
+        except (RedisError, RedisClusterException, OSError) as exc:
+            log.debug("stream gauges not refreshed: %s", exc)
 
     def track_waiters(self, hub: WaiterHub) -> None:
         """Report ``hub.waiting`` as the ``waiters`` gauge at each scrape."""

@@ -6,11 +6,14 @@ finished state) is refused.
 KEYS[1]  {ns:fn}:stream     stream  the function's live work
 KEYS[2]  {ns:fn}:timers     zset    timer wheel
 KEYS[3]  {ns:fn}:inv:<id>   hash    the invocation record
+KEYS[4]  {tag}:due_timers   zset    the tag's queues -> earliest timer (set when one goes)
+KEYS[5]  {tag}:active       set     the tag's queues whose stream holds entries
 
 ARGV[1]  consumer group name
 ARGV[2]  invocation id
 ARGV[3]  TTL in ms of the cancelled record
 ARGV[4]  shard channel to SPUBLISH the id on when someone waits
+ARGV[5]  the queue's name (its member in KEYS[4] and KEYS[5])
 
 Returns  {1, "cancelled"}
          {0, "not_found"}     no such record
@@ -22,6 +25,12 @@ if not status then
 end
 if status == 'scheduled' then
   redis.call('ZREM', KEYS[2], ARGV[2])
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if first[2] then
+    redis.call('ZADD', KEYS[4], first[2], ARGV[5])
+  else
+    redis.call('ZREM', KEYS[4], ARGV[5])
+  end
 elseif status == 'queued' then
   local entry = redis.call('HGET', KEYS[3], 'entry')
   if entry then
@@ -30,6 +39,9 @@ elseif status == 'queued' then
       return {0, 'running'}
     end
     redis.call('XDEL', KEYS[1], entry)
+    if redis.call('XLEN', KEYS[1]) == 0 then
+      redis.call('SREM', KEYS[5], ARGV[5])
+    end
   end
 else
   return {0, status}

@@ -7,6 +7,7 @@ from the cancels set and a waiting caller is notified.
 KEYS[1]  {ns:fn}:stream     stream  the function's live work
 KEYS[2]  {ns:fn}:inv:<id>   hash    the invocation record
 KEYS[3]  {ns:fn}:cancels    zset    pending cancel requests by stream entry id
+KEYS[4]  {tag}:active       set     the tag's queues whose stream holds entries
 
 ARGV[1]  consumer group name
 ARGV[2]  consumer name (the runner's)
@@ -15,6 +16,7 @@ ARGV[4]  invocation id
 ARGV[5]  TTL in ms of the cancelled record
 ARGV[6]  handler duration in ms (until it was stopped)
 ARGV[7]  shard channel to SPUBLISH the id on when someone waits
+ARGV[8]  the queue's name (its member in KEYS[4]: removed once the stream is empty)
 
 Returns  1 recorded
          0 stale: the entry is not pending for this consumer (lease lost, or finished);
@@ -29,6 +31,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREM', KEYS[3], ARGV[3])
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
+if redis.call('XLEN', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[4], ARGV[8])
+end
 redis.call('HSET', KEYS[2], 'status', 'cancelled', 'finished', now, 'duration_ms', ARGV[6])
 redis.call('HDEL', KEYS[2], 'entry', 'due')
 redis.call('PEXPIRE', KEYS[2], ARGV[5])

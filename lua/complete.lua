@@ -8,13 +8,15 @@ result is stored with a TTL, the entry is XACKed and XDELed (streams hold only l
 a waiting caller is notified.
 
 KEYS[1]      {ns:fn}:stream     stream  the function's live work
-KEYS[1+i]    {ns:fn}:inv:<id>   hash    the record of item i (i = 1..n)
+KEYS[2]      {tag}:active       set     the tag's queues whose stream holds entries
+KEYS[2+i]    {ns:fn}:inv:<id>   hash    the record of item i (i = 1..n)
 
 ARGV[1]      consumer group name
 ARGV[2]      consumer name (the runner's)
 ARGV[3]      result TTL in ms
 ARGV[4]      shard channel to SPUBLISH an id on when someone waits
-then 4 per item i, from ARGV[5 + 4(i-1)]:
+ARGV[5]      the queue's name (its member in KEYS[2]: removed once the stream is empty)
+then 4 per item i, from ARGV[6 + 4(i-1)]:
              stream entry id, invocation id, result (JSON bytes), handler duration in ms
 
 Returns  array of n integers: 1 completed, 0 stale (the entry is not pending for this
@@ -24,7 +26,7 @@ Errors   "ERR streamfn: invalid stream entry id ..." (nothing written)
 local group, consumer, ttl, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local n = #KEYS - 1
+local n = #KEYS - 2
 local out = {}
 
 -- Ownership of the whole batch in one read of this consumer's own pending list, between the
@@ -35,7 +37,7 @@ local function parse(id)
 end
 local lo, hi, lo_ms, lo_seq, hi_ms, hi_seq
 for i = 1, n do
-  local entry = ARGV[5 + 4 * (i - 1)]
+  local entry = ARGV[6 + 4 * (i - 1)]
   local ms, seq = parse(entry)
   if not ms then
     return redis.error_reply('ERR streamfn: invalid stream entry id ' .. entry)
@@ -56,9 +58,9 @@ if n > 0 then
 end
 
 for i = 1, n do
-  local base = 5 + 4 * (i - 1)
+  local base = 6 + 4 * (i - 1)
   local entry, id = ARGV[base], ARGV[base + 1]
-  local record = KEYS[1 + i]
+  local record = KEYS[2 + i]
   if not owned[entry] then
     out[i] = 0
   else
@@ -74,5 +76,8 @@ for i = 1, n do
     end
     out[i] = 1
   end
+end
+if n > 0 and redis.call('XLEN', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[2], ARGV[5])
 end
 return out

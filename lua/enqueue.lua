@@ -3,19 +3,23 @@
 KEYS[1]  {ns:fn}:stream       stream   the function's live work (group created if missing)
 KEYS[2]  {ns:fn}:timers       zset     timer wheel: invocation id -> due ms
 KEYS[3]  {ns:fn}:inv:<id>     hash     the invocation record (must not exist)
-KEYS[4]  {ns:fn}:idem:<sha>   string   optional: Idempotency-Key -> invocation id
+KEYS[4]  {tag}:due_timers     zset     the tag's queues -> earliest timer (lowered here)
+KEYS[5]  {tag}:active         set      the tag's queues whose stream holds entries
+KEYS[6]  {ns:fn}:idem:<sha>   string   optional: Idempotency-Key -> invocation id
 
 ARGV[1]  invocation id
 ARGV[2]  payload (JSON bytes)
 ARGV[3]  delay in ms (>= 0), relative to Redis TIME
 ARGV[4]  absolute due time in epoch ms, or 0 (wins over ARGV[3] when > 0)
 ARGV[5]  "1" if a caller waits for the outcome (completion then SPUBLISHes), else "0"
-ARGV[6]  idempotency TTL in ms (used only with KEYS[4])
+ARGV[6]  idempotency TTL in ms (used only with KEYS[6])
 ARGV[7]  consumer group name
 ARGV[8]  extra record fields as JSON object of strings, or "" (e.g. schedule id)
 ARGV[9]  backlog cap: most entries KEYS[1] may hold for a new invocation due now to be
-         accepted; 0 or absent = no cap.  Invocations parked in the timer wheel are not
-         counted or refused (nor are retries, promotions and schedule fires: other scripts)
+         accepted; 0 = no cap.  Invocations parked in the timer wheel are not counted or
+         refused (nor are retries, promotions and schedule fires: other scripts)
+ARGV[10] the queue's name (its member in KEYS[4] and KEYS[5])
+ARGV[11] shard channel to SPUBLISH the due ms on when a timer becomes the tag's earliest
 
 Returns  {1, id, "queued", entry_id}     queued now
          {1, id, "scheduled", due_ms}    parked until due_ms (Redis clock)
@@ -38,8 +42,9 @@ if ARGV[8] ~= '' then
   end
 end
 
-if KEYS[4] then
-  local existing = redis.call('GET', KEYS[4])
+local idem = KEYS[6]
+if idem then
+  local existing = redis.call('GET', idem)
   if existing then
     return {0, existing, 'duplicate', ''}
   end
@@ -54,7 +59,7 @@ if tonumber(ARGV[4]) > 0 then
 end
 -- Admission control: the stream holds exactly the live work (finished entries are XDELed),
 -- so XLEN (O(1)) is the backlog.  Checked only when a cap is set: this is the hot path.
-local cap = tonumber(ARGV[9] or '0') or 0
+local cap = tonumber(ARGV[9]) or 0
 if cap > 0 and due <= now then
   local backlog = redis.call('XLEN', KEYS[1])
   if backlog >= cap then
@@ -62,13 +67,13 @@ if cap > 0 and due <= now then
   end
 end
 
-if KEYS[4] then
-  redis.call('SET', KEYS[4], id, 'PX', ARGV[6])
+if idem then
+  redis.call('SET', idem, id, 'PX', ARGV[6])
 end
 
 redis.call('HSET', KEYS[3], 'payload', ARGV[2], 'created', now, 'attempt', 1, 'notify', ARGV[5])
-if KEYS[4] then
-  redis.call('HSET', KEYS[3], 'idem', KEYS[4])
+if idem then
+  redis.call('HSET', KEYS[3], 'idem', idem)
 end
 for k, v in pairs(extra) do
   redis.call('HSET', KEYS[3], 'x_' .. k, v)
@@ -79,9 +84,16 @@ if due <= now then
     redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[7], '0', 'MKSTREAM')
   end
   local entry = redis.call('XADD', KEYS[1], '*', 'id', id, 'p', ARGV[2], 'a', 1)
+  redis.call('SADD', KEYS[5], ARGV[10])
   redis.call('HSET', KEYS[3], 'status', 'queued', 'entry', entry, 'queued_at', now)
   return {1, id, 'queued', entry}
 end
 redis.call('ZADD', KEYS[2], due, id)
+-- The index keeps each queue's earliest timer; a new earliest of the whole tag wakes the
+-- timekeepers, which otherwise sleep until the earliest they read.
+if redis.call('ZADD', KEYS[4], 'LT', 'CH', due, ARGV[10]) == 1
+    and redis.call('ZRANK', KEYS[4], ARGV[10]) == 0 then
+  redis.call('SPUBLISH', ARGV[11], tostring(due))
+end
 redis.call('HSET', KEYS[3], 'status', 'scheduled', 'due', due)
 return {1, id, 'scheduled', tostring(due)}

@@ -8,6 +8,8 @@ KEYS[1]  {ns:fn}:stream     stream  the function's live work
 KEYS[2]  {ns:fn}:timers     zset    timer wheel (retries wait here)
 KEYS[3]  {ns:fn}:dead       stream  dead letters (approximate MAXLEN)
 KEYS[4]  {ns:fn}:inv:<id>   hash    the invocation record
+KEYS[5]  {tag}:due_timers   zset    the tag's queues -> earliest timer (lowered by a retry)
+KEYS[6]  {tag}:active       set     the tag's queues whose stream holds entries
 
 ARGV[1]  consumer group name
 ARGV[2]  consumer name (the runner's)
@@ -26,6 +28,8 @@ ARGV[13] TTL in ms of a failed record
 ARGV[14] approximate MAXLEN of the dead-letter stream
 ARGV[15] shard channel to SPUBLISH the id on when someone waits
 ARGV[16] handler duration in ms
+ARGV[17] the queue's name (its member in KEYS[5] and KEYS[6])
+ARGV[18] shard channel to SPUBLISH the due ms on when a retry becomes the tag's earliest timer
 
 Returns  {1, "scheduled", due_ms}   retry parked in the wheel
          {1, "dead", dead_entry}    moved to the dead-letter stream
@@ -43,6 +47,9 @@ local attempt = tonumber(redis.call('HGET', KEYS[4], 'attempt') or '1')
 
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
+if redis.call('XLEN', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[6], ARGV[17])
+end
 redis.call('HSET', KEYS[4], 'error', ARGV[5], 'duration_ms', ARGV[16])
 redis.call('HDEL', KEYS[4], 'entry')
 
@@ -50,6 +57,10 @@ if ARGV[6] == 'retry' and attempt < tonumber(ARGV[7]) then
   local step = math.min(tonumber(ARGV[9]), tonumber(ARGV[8]) * 2 ^ (attempt - 1))
   local due = now + math.floor(step / 2 + tonumber(ARGV[10]) * step / 2)
   redis.call('ZADD', KEYS[2], due, id)
+  if redis.call('ZADD', KEYS[5], 'LT', 'CH', due, ARGV[17]) == 1
+      and redis.call('ZRANK', KEYS[5], ARGV[17]) == 0 then
+    redis.call('SPUBLISH', ARGV[18], tostring(due))
+  end
   redis.call('HSET', KEYS[4], 'status', 'scheduled', 'due', due, 'attempt', attempt + 1)
   return {1, 'scheduled', tostring(due)}
 end

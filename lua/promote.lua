@@ -5,12 +5,19 @@ its record key.  Only ids still in the wheel and due by Redis TIME move, and eac
 from the wheel in the same script, so any number of concurrent promoters promote each id once.
 A bounded batch per call.
 
+The queue's entry in its tag's due index is set to the earliest timer left (or removed when
+none is), so the index never promises a timer later than it is due: only this script removes
+timers but for cancel.lua, which does the same.
+
 KEYS[1]      {ns:fn}:timers     zset    timer wheel: id -> due ms
 KEYS[2]      {ns:fn}:stream     stream  where due work goes (group created if missing)
-KEYS[3..n]   {ns:fn}:inv:<id>   hash    the record of ARGV[i] (same order)
+KEYS[3]      {tag}:due_timers   zset    the tag's queues -> earliest timer (set here)
+KEYS[4]      {tag}:active       set     the tag's queues whose stream holds entries
+KEYS[5..n]   {ns:fn}:inv:<id>   hash    the record of ARGV[i + 2] (same order)
 
 ARGV[1]      consumer group name
-ARGV[2..n]   invocation ids, one per KEYS[3..n]
+ARGV[2]      the queue's name (its member in KEYS[3] and KEYS[4])
+ARGV[3..n]   invocation ids, one per KEYS[5..n]
 
 Returns  {promoted, orphaned, next_in_ms}
          promoted    ids moved into the stream by this call
@@ -25,7 +32,7 @@ local group_checked = false
 -- One ZMSCORE for every candidate's due check (a ZSCORE each cost as much as the rest of a
 -- promotion) and one variadic ZREM at the end.
 local ids = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   ids[#ids + 1] = ARGV[i]
 end
 local due = {}
@@ -39,12 +46,12 @@ if #ids > 0 then
 end
 
 local moved = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local id = ARGV[i]
   if due[id] then
     due[id] = nil -- an id passed twice moves once
     moved[#moved + 1] = id
-    local record = KEYS[i + 1]
+    local record = KEYS[i + 2]
     local fields = redis.call('HMGET', record, 'payload', 'attempt', 'status')
     if fields[1] and fields[3] == 'scheduled' then
       if not group_checked then
@@ -65,10 +72,16 @@ end
 if #moved > 0 then
   redis.call('ZREM', KEYS[1], unpack(moved))
 end
+if promoted > 0 then
+  redis.call('SADD', KEYS[4], ARGV[2])
+end
 
 local next_in = -1
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if first[2] then
   next_in = tonumber(first[2]) - now
+  redis.call('ZADD', KEYS[3], first[2], ARGV[2])
+else
+  redis.call('ZREM', KEYS[3], ARGV[2])
 end
 return {promoted, orphaned, next_in}

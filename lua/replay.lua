@@ -5,9 +5,11 @@ The payload comes from the record, so a dead-letter entry trimmed by MAXLEN stil
 KEYS[1]  {ns:fn}:dead       stream  dead letters
 KEYS[2]  {ns:fn}:stream     stream  the function's live work (group created if missing)
 KEYS[3]  {ns:fn}:inv:<id>   hash    the invocation record
+KEYS[4]  {tag}:active       set     the tag's queues whose stream holds entries
 
 ARGV[1]  consumer group name
 ARGV[2]  invocation id
+ARGV[3]  the queue's name (its member in KEYS[4])
 
 Returns  {1, entry_id}     queued again (record no longer expires)
          {0, "not_found"}  no such record
@@ -29,6 +31,7 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local entry = redis.call('XADD', KEYS[2], '*', 'id', ARGV[2], 'p', fields[2], 'a', 1)
+redis.call('SADD', KEYS[4], ARGV[3])
 redis.call('PERSIST', KEYS[3])
 redis.call('HDEL', KEYS[3], 'dead_entry', 'finished', 'result')
 redis.call('HSET', KEYS[3], 'status', 'queued', 'entry', entry, 'attempt', 1, 'queued_at', now,

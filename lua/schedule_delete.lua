@@ -2,13 +2,32 @@
 
 KEYS[1]  {ns:fn}:schedules        zset   schedule id -> next fire ms
 KEYS[2]  {ns:fn}:sched:<sid>      hash   the schedule
+KEYS[3]  {tag}:due_schedules      zset   the tag's functions -> earliest next fire
 
 ARGV[1]  schedule id
+ARGV[2]  the function's name (its member in KEYS[3])
 
 Returns  1 deleted, 0 no such schedule
 ]]
+-- The function's entry in its tag's due index: the earliest finite next fire of its schedules,
+-- or none; an earlier one than before is announced, so sleeping timekeepers wake for it.
+local function index_schedules(fn, channel)
+  local first = redis.call('ZRANGE', KEYS[1], '-inf', '(+inf', 'BYSCORE', 'LIMIT', 0, 1,
+    'WITHSCORES')
+  if not first[2] then
+    redis.call('ZREM', KEYS[3], fn)
+    return
+  end
+  local old = redis.call('ZSCORE', KEYS[3], fn)
+  redis.call('ZADD', KEYS[3], first[2], fn)
+  if channel and (not old or tonumber(first[2]) < tonumber(old)) then
+    redis.call('SPUBLISH', channel, first[2])
+  end
+end
+
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 local deleted = redis.call('DEL', KEYS[2])
+index_schedules(ARGV[2], nil)
 if removed + deleted > 0 then
   return 1
 end

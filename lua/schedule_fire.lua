@@ -13,15 +13,21 @@ record.  Many schedules per call, their steps in one JSON argument, because per-
 per-argument client overhead, not Redis, is what limits a scheduler; the caller bounds a call
 to 100 schedules and 200 planned fires.
 
+The function's entry in its tag's due index is set to its earliest next fire afterwards (a
+fire only moves next fires later, so nobody needs waking for it).
+
 KEYS[1]      {ns:fn}:schedules     zset    schedule id -> next fire ms (+inf: none)
 KEYS[2]      {ns:fn}:stream        stream  the function's live work (group created if missing)
-KEYS[3..n]   per step, in ARGV[3] order: {ns:fn}:sched:<sid> (hash), then {ns:fn}:inv:<id>
+KEYS[3]      {tag}:due_schedules   zset    the tag's functions -> earliest next fire
+KEYS[4]      {tag}:active          set     the tag's queues whose stream holds entries
+KEYS[5..n]   per step, in ARGV[3] order: {ns:fn}:sched:<sid> (hash), then {ns:fn}:inv:<id>
              (hash) of each of its planned fires
 
 ARGV[1]      consumer group name
 ARGV[2]      plan time: the Redis time (ms) the caller classified misfires at
 ARGV[3]      JSON array of steps, each [sid, expected score ms, expected revision, new next
              fire ms or -1 (finished), [[planned ms, invocation id], ...] ascending]
+ARGV[4]      the function's name (its member in KEYS[3], and its home queue's in KEYS[4])
 
 Returns  {now, results}; results[i] for the i-th step is
          {"ok", fire_count, planned...}  applied; the planned times enqueued now (a time
@@ -36,11 +42,28 @@ Returns  {now, results}; results[i] for the i-th step is
                              than ARGV[2], or not before the new next fire
                   "limit"    the fires would pass the schedule's limit
 ]]
+-- The function's entry in its tag's due index: the earliest finite next fire of its schedules,
+-- or none; an earlier one than before is announced, so sleeping timekeepers wake for it.
+local function index_schedules(fn, channel)
+  local first = redis.call('ZRANGE', KEYS[1], '-inf', '(+inf', 'BYSCORE', 'LIMIT', 0, 1,
+    'WITHSCORES')
+  if not first[2] then
+    redis.call('ZREM', KEYS[3], fn)
+    return
+  end
+  local old = redis.call('ZSCORE', KEYS[3], fn)
+  redis.call('ZADD', KEYS[3], first[2], fn)
+  if channel and (not old or tonumber(first[2]) < tonumber(old)) then
+    redis.call('SPUBLISH', channel, first[2])
+  end
+end
+
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local group = ARGV[1]
 local plan_now = tonumber(ARGV[2])
 local group_checked = false
+local enqueued = false
 
 -- One step; its schedule hash is KEYS[h], its fires' records KEYS[h + 1 ...].
 local function fire(step, h)
@@ -89,6 +112,7 @@ local function fire(step, h)
         group_checked = true
       end
       local entry = redis.call('XADD', KEYS[2], '*', 'id', id, 'p', s[5], 'a', 1, 'pl', planned)
+      enqueued = true
       redis.call('HSET', record, 'payload', s[5], 'created', now, 'attempt', 1, 'notify', 0,
         'x_schedule', sid, 'x_planned', planned, 'status', 'queued', 'entry', entry,
         'queued_at', now)
@@ -113,9 +137,13 @@ local function fire(step, h)
 end
 
 local results = {}
-local h = 3
+local h = 5
 for _, step in ipairs(cjson.decode(ARGV[3])) do
   results[#results + 1] = fire(step, h)
   h = h + 1 + #step[5]
 end
+if enqueued then
+  redis.call('SADD', KEYS[4], ARGV[4])
+end
+index_schedules(ARGV[4], nil)
 return {now, results}

@@ -8,13 +8,16 @@ same definition (file-declared schedules, client retries) and it is written once
 
 KEYS[1]  {ns:fn}:schedules        zset   schedule id -> next fire ms (+inf: paused or finished)
 KEYS[2]  {ns:fn}:sched:<sid>      hash   the schedule
+KEYS[3]  {tag}:due_schedules      zset   the tag's functions -> earliest next fire
 
 ARGV[1]  schedule id
 ARGV[2]  digest of the definition (sha256 hex of its canonical JSON)
 ARGV[3]  next fire in epoch ms, or -1 when the schedule will never fire (past end_at / limit)
 ARGV[4]  revision: a fresh random token naming this version of the definition (schedulers
          cache definitions by it; a deleted and recreated schedule never reuses one)
-ARGV[5..n] definition fields as field, value pairs (function, kind, spec, timezone, ...)
+ARGV[5]  the function's name (its member in KEYS[3])
+ARGV[6]  shard channel to SPUBLISH the next fire on when the function's earliest moves earlier
+ARGV[7..n] definition fields as field, value pairs (function, kind, spec, timezone, ...)
 
 Returns  {"created", rev}      a new schedule
          {"updated", rev}      the definition was replaced; history kept; paused stays paused
@@ -26,8 +29,24 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local sid = ARGV[1]
 local next_fire = tonumber(ARGV[3])
 
+-- The function's entry in its tag's due index: the earliest finite next fire of its schedules,
+-- or none; an earlier one than before is announced, so sleeping timekeepers wake for it.
+local function index_schedules(fn, channel)
+  local first = redis.call('ZRANGE', KEYS[1], '-inf', '(+inf', 'BYSCORE', 'LIMIT', 0, 1,
+    'WITHSCORES')
+  if not first[2] then
+    redis.call('ZREM', KEYS[3], fn)
+    return
+  end
+  local old = redis.call('ZSCORE', KEYS[3], fn)
+  redis.call('ZADD', KEYS[3], first[2], fn)
+  if channel and (not old or tonumber(first[2]) < tonumber(old)) then
+    redis.call('SPUBLISH', channel, first[2])
+  end
+end
+
 local function write_definition()
-  for i = 5, #ARGV, 2 do
+  for i = 7, #ARGV, 2 do
     redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   end
   redis.call('HSET', KEYS[2], 'digest', ARGV[2], 'rev', ARGV[4], 'updated', now)
@@ -48,6 +67,7 @@ if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('HSET', KEYS[2], 'created', now, 'fire_count', 0, 'paused', '0',
     'last_fire', '', 'last_invocation', '')
   place(false)
+  index_schedules(ARGV[5], ARGV[6])
   return {'created', ARGV[4]}
 end
 
@@ -61,4 +81,5 @@ if last and next_fire ~= -1 and next_fire <= last then
 end
 write_definition()
 place(state[4] == '1')
+index_schedules(ARGV[5], ARGV[6])
 return {'updated', ARGV[4]}

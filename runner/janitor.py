@@ -2,18 +2,17 @@
 
 Every runner process reads under a fresh consumer name (``<host>-<pid>-<hex>``), so each
 restart leaves one consumer behind in every group it read from; left alone, their number
-grows with every deploy, crash and autoscaling step.  Every sweep interval (jittered) the
-janitor runs ``reap_consumers.lua`` for each loaded function: it deletes consumers that hold
-no pending entry and have been idle longer than ``STREAMFN_CONSUMER_IDLE_LIMIT``, never this
-runner's own.
+grows with every deploy, crash and autoscaling step.  A sweep runs ``reap_consumers.lua``
+for each loaded queue: it deletes consumers that hold no pending entry and have been idle
+longer than ``STREAMFN_CONSUMER_IDLE_LIMIT``, never this runner's own.
 
 Why this never loses work:
 
 * A consumer holding pending entries is never deleted.  XGROUP DELCONSUMER would drop its
   entries from the pending list, where no runner could reclaim them; the script checks and
   deletes in one atomic step, so nothing is delivered in between.  A killed runner's entries
-  are reclaimed first (after the visibility timeout), and its consumer goes at the next
-  sweep after that.
+  are reclaimed first (after the visibility timeout), and its consumer goes at a sweep
+  after that.
 * Deleting a live runner's consumer while it holds nothing is harmless.  Nothing refers to
   an empty consumer (fencing checks who holds an entry, the registry uses runner ids), and
   Redis recreates it at its next delivery, even during a blocked XREADGROUP.  It does happen:
@@ -21,19 +20,30 @@ Why this never loses work:
   runner on a quiet stream looks idle.  A runner holding work keeps it pending, so its
   consumer is never a candidate.
 
-Every runner sweeps (the script is idempotent), so cleanup goes on while any runner runs;
-a random start offset and jitter keep a fleet started together from sweeping in step.  A
-gone runner's consumer is deleted within max(idle limit, visibility timeout + claim interval)
-plus one (jittered) sweep interval of its death.
+When it sweeps.  Consumers are left behind only when runners go away, so the janitor does not
+sweep on a clock: every sweep interval (jittered) it reads which runners are live (their
+registry reports, one read however many functions), and a runner that was live and is no
+longer makes it sweep once its consumers can be deleted: ``max(idle limit, visibility timeout
++ claim interval)`` later.  It also sweeps twice after it starts, soon (for runners gone long
+before) and that long after (for runners that died just before it came up).  So an idle
+runner sends no script call per function at all, and a gone runner's consumer is deleted
+within its report's lifetime (three heartbeats), that wait and two sweep intervals of its
+death, while a runner runs (``tests/support/cleanup.py``).  Every runner sweeps (the script is
+idempotent), so cleanup goes on while any runner runs; the jitter keeps a fleet from
+sweeping in step.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 
+from streamfn.connection import AnyRedis
+from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.rdb import RDB
+from streamfn.registry import read_catalog
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
@@ -51,8 +61,14 @@ def sweep_interval(settings: Settings) -> float:
     return min(settings.consumer_idle_limit / 2, MAX_INTERVAL)
 
 
+def reapable_after(settings: Settings) -> float:
+    """Seconds after a runner is gone until its consumers can go: idle past the limit, and
+    its pending entries reclaimed (visibility timeout plus a claim interval)."""
+    return max(settings.consumer_idle_limit, settings.visibility_timeout + settings.claim_interval)
+
+
 class Janitor(Loop):
-    """Periodic ``reap_consumers.lua`` over the loaded functions."""
+    """``reap_consumers.lua`` over the loaded functions, after runners went away."""
 
     name = "janitor"
     logger = log
@@ -60,6 +76,8 @@ class Janitor(Loop):
     def __init__(
         self,
         rdb: RDB,
+        redis: AnyRedis,
+        keys: Keys,
         settings: Settings,
         consumer: str,
         discovery: Discovery,
@@ -69,21 +87,35 @@ class Janitor(Loop):
     ) -> None:
         super().__init__(sweep_interval(settings))
         self.rdb = rdb
+        self.redis = redis
+        self.keys = keys
         self.consumer = consumer
         self.discovery = discovery
         self.metrics = metrics
         self.idle_limit_ms = int(settings.consumer_idle_limit * 1000)
+        self.wait = reapable_after(settings)
         self.rng = rng or random.Random()
         self.sweeps = 0
         self.reaped = 0
-        self._started = False
+        self.live: set[str] | None = None  # runner ids live at the last look (None: before)
+        self.sweep_at: list[float] = []  # monotonic times of the sweeps to come
+
+    def _jitter(self) -> float:
+        return self.interval * self.rng.uniform(1 - JITTER, 1 + JITTER)
 
     async def tick(self) -> float:
-        if not self._started:
-            self._started = True
-            return self.rng.uniform(0, self.interval)
-        await self.sweep()
-        return self.interval * self.rng.uniform(1 - JITTER, 1 + JITTER)
+        now = time.monotonic()
+        live = {r.runner_id for r in (await read_catalog(self.redis, self.keys)).runners}
+        if self.live is None:  # just started: for runners gone long ago, and just before
+            self.sweep_at += [now + self.rng.uniform(0, self.interval), now + self.wait]
+        elif self.live - live:
+            self.sweep_at.append(now + self.wait + self.rng.uniform(0, self.interval))
+        self.live = live
+        if any(at <= now for at in self.sweep_at):
+            self.sweep_at = [at for at in self.sweep_at if at > now]
+            await self.sweep()
+        soonest = min(self.sweep_at, default=now + self.interval)
+        return max(0.0, min(self._jitter(), soonest - time.monotonic()))
 
     async def sweep(self) -> int:
         """One pass over every loaded queue; returns the consumers deleted."""

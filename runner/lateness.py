@@ -2,18 +2,19 @@
 
 ``schedule_fire.lua`` writes the planned time (epoch ms) into the stream entry as ``pl``, so
 lateness is measured where a fire starts, with no extra read: start (the Redis-clock estimate
-of :class:`runner.clock.RedisClock`) minus planned.  Only first attempts carry ``pl`` (a retry
-is queued by ``promote.lua`` without it), so retries never count as late fires.  A fire
-reclaimed from a dead runner starts again and is observed again, at its real, later start.
+of :class:`streamfn.timekeeping.clock.RedisClock`) minus planned.  Only first attempts carry
+``pl`` (a retry is queued by ``promote.lua`` without it), so retries never count as late
+fires.  A fire reclaimed from a dead runner starts again and is observed again, at its real,
+later start.
 """
 
 from __future__ import annotations
 
-from streamfn.runner.clock import RedisClock
 from streamfn.runner.executor import Executor
 from streamfn.runner.handler_import import LoadedFunction
 from streamfn.runner.jobs import Job
 from streamfn.runner.metrics import Metrics
+from streamfn.timekeeping.clock import RedisClock
 
 
 class ScheduleLateness:

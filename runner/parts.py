@@ -14,7 +14,6 @@ from streamfn.keys import Keys
 from streamfn.rdb import RDB
 from streamfn.runner.announcer import Announcer
 from streamfn.runner.cancellation import Canceller
-from streamfn.runner.clock import RedisClock
 from streamfn.runner.completer import Completer
 from streamfn.runner.depth import StreamGaugeLoop
 from streamfn.runner.discovery import Discovery
@@ -27,12 +26,13 @@ from streamfn.runner.jobs import Leases
 from streamfn.runner.lateness import ScheduleLateness, TimedExecutor
 from streamfn.runner.metrics import Metrics
 from streamfn.runner.metrics_server import MetricsServer
-from streamfn.runner.promoter import Promoters
 from streamfn.runner.reader import Reader
 from streamfn.runner.reclaimer import Reclaimer
 from streamfn.runner.scheduling import Scheduling
 from streamfn.runner.shard_reader import BLOCK_MS, BURST_BLOCK_MS, READ_SOCKET_TIMEOUT_S
 from streamfn.settings import Settings
+from streamfn.timekeeping import Timekeeper
+from streamfn.timekeeping.clock import RedisClock
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class Parts:
     heartbeat: Heartbeat
     announcer: Announcer
     clock: RedisClock
-    promoters: Promoters
+    timekeeper: Timekeeper
     scheduling: Scheduling
     gauges: StreamGaugeLoop
     reader: Reader
@@ -93,7 +93,7 @@ def build(
     metrics.in_flight.set_function(lambda: executor.running)
     clock = RedisClock(redis)
     executor.lateness = ScheduleLateness(clock, metrics)
-    scheduling = Scheduling(redis, keys, discovery, clock)
+    scheduling = Scheduling(redis, keys, discovery)
     reader = Reader(
         reader_redis,
         keys,
@@ -125,7 +125,7 @@ def build(
             extra_errors=lambda: scheduling.declared.errors,
         ),
         clock=clock,
-        promoters=Promoters(rdb, redis, keys, clock, discovery, s.promote_interval),
+        timekeeper=Timekeeper(rdb, redis, keys, clock, max_sleep=s.promote_interval),
         scheduling=scheduling,
         gauges=StreamGaugeLoop(redis, keys, discovery, metrics),
         reader=reader,
@@ -133,6 +133,6 @@ def build(
         reclaimer=Reclaimer(
             rdb, s, consumer, discovery, executor, completer, leases, metrics, faults=faults
         ),
-        janitor=Janitor(rdb, s, consumer, discovery, metrics),
+        janitor=Janitor(rdb, redis, keys, s, consumer, discovery, metrics),
         server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port, probes),
     )

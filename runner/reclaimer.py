@@ -1,16 +1,24 @@
 """Reclaimer: take over entries whose runner went silent for a visibility timeout.
 
-Every ``claim_interval`` each loaded function's pending list is swept with ``reclaim.lua``
-(XAUTOCLAIM, bounded steps, never more than the free slots).  An entry delivered more than
-``max_deliveries`` times is a poison message (it keeps killing whoever runs it): it goes to the
-dead-letter stream without running again.  Recovery of a dead runner's work therefore takes
-at most the visibility timeout plus one claim interval.
+Every ``claim_interval`` the pending list of each loaded queue whose stream holds entries is
+swept with ``reclaim.lua`` (XAUTOCLAIM, bounded steps, never more than the free slots).  An
+entry delivered more than ``max_deliveries`` times is a poison message (it keeps killing
+whoever runs it): it goes to the dead-letter stream without running again.
+
+Only queues in their tag's ``active`` set are swept (an empty stream has nothing pending), and
+those sets are read every :func:`active_refresh` seconds, at most half a visibility timeout:
+an entry can be claimed only once it has been in its stream for a visibility timeout, so a
+read of the sets within that time has seen its queue.  Recovery of a dead runner's work
+therefore still takes at most the visibility timeout plus one claim interval, and an idle
+runner sends one SMEMBERS per tag per refresh, not one sweep per function per claim interval.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
+from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.names import function_of
 from streamfn.rdb import RDB, Claimed, Completion
@@ -23,10 +31,17 @@ from streamfn.runner.jobs import DONE, Job, Leases
 from streamfn.runner.last_chance import LastChances
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
+from streamfn.stream_stats import active_queues
 
 log = logging.getLogger("streamfn.runner.reclaimer")
 
 MAX_STEPS = 10  # XAUTOCLAIM calls per function per sweep; the next sweep resumes from 0-0
+MAX_REFRESH = 10.0  # seconds between reads of the active sets, at most
+
+
+def active_refresh(settings: Settings) -> float:
+    """Seconds between reads of the tags' active sets: within every visibility timeout."""
+    return min(MAX_REFRESH, settings.visibility_timeout / 2)
 
 
 class Reclaimer(Loop):
@@ -61,9 +76,22 @@ class Reclaimer(Loop):
         self.max_deliveries = settings.max_deliveries
         self.last_chances = LastChances(rdb, self.min_idle_ms, self.max_deliveries)
         self.reclaimed = 0
+        self.refresh = active_refresh(settings)
+        self.keys: Keys = rdb.keys
+        self.active: set[str] = set()  # queues holding entries at the last read
+        self._read_at = 0.0  # monotonic: when to read the active sets again
+
+    async def _busy(self) -> list[LoadedFunction]:
+        """The loaded queues whose streams held entries at the last read of the sets."""
+        queues = self.discovery.queues
+        if time.monotonic() >= self._read_at:
+            self._read_at = time.monotonic() + self.refresh
+            tags = {self.keys.tag(q) for q in queues}
+            self.active = await active_queues(self.rdb.redis, self.keys, tags)
+        return [fn for q, fn in queues.items() if q in self.active]
 
     async def tick(self) -> None:
-        for fn in list(self.discovery.queues.values()):
+        for fn in await self._busy():
             cursor = "0-0"
             for _ in range(MAX_STEPS):
                 # The reader may be blocked in a read for these same free slots; what both

@@ -1,10 +1,9 @@
-"""Schedules in a runner: fire the due schedules of the loaded functions, and keep the
-schedules declared in function files (``SCHEDULE``) in step with those files.
+"""Schedules declared in function files (``SCHEDULE``), kept in step with those files.
 
-Every runner runs both; any number of copies is safe.  Firing is exactly once per planned time
-by the compare-and-set in ``schedule_fire.lua`` (see :mod:`streamfn.runner.schedule_loop`), and
-a file's schedules have ids derived from the file, so runners syncing the same file write each
-schedule once (an unchanged definition is a no-op upsert).
+Firing schedules is the timekeeper's (:mod:`streamfn.timekeeping`), which every runner runs
+too.  Any number of copies of this sync is safe: a file's schedules have ids derived from the
+file, so runners syncing the same file write each schedule once (an unchanged definition is a
+no-op upsert).
 
 Sync rules, per function file:
 
@@ -15,8 +14,10 @@ Sync rules, per function file:
 * deleted (this runner saw it loaded, and now the file is gone): its schedules are deleted.
   A missing functions directory deletes nothing: an unmounted volume is not a deletion.
 
-Every ``RESYNC_INTERVAL`` seconds each runner syncs every loaded file again, which heals a
-schedule deleted through the API or lost with Redis's data.
+Every ``RESYNC_INTERVAL`` seconds each runner syncs again every loaded file that declares a
+``SCHEDULE``, which heals a schedule deleted through the API or lost with Redis's data.  A
+file that declares none was cleaned of declared schedules when it loaded and is left alone,
+so the periodic cost follows the files that declare schedules, not every function.
 """
 
 from __future__ import annotations
@@ -28,10 +29,8 @@ import time
 from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
-from streamfn.runner.clock import RedisClock
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.handler_import import LoadedFunction
-from streamfn.runner.schedule_loop import ScheduleLoop
 from streamfn.schedules import (
     ScheduleError,
     ScheduleStore,
@@ -77,12 +76,13 @@ class DeclaredSync(Loop):
         # "<function>.py" -> why its SCHEDULE was refused; the announcer reports these under
         # ``errors`` (GET /functions) next to import errors, while the function itself serves.
         self.errors: dict[str, str] = {}
+        self.declaring: set[str] = set()  # functions whose file declared a SCHEDULE when synced
         self._last_full = time.monotonic()
 
     async def tick(self) -> None:
         if time.monotonic() - self._last_full >= self.resync_interval:
             self._last_full = time.monotonic()
-            for name in self.synced:
+            for name in self.declaring & self.synced.keys():
                 self.synced[name] = ""
         loaded = dict(self.discovery.functions)
         for name, fn in sorted(loaded.items()):
@@ -96,13 +96,19 @@ class DeclaredSync(Loop):
                 continue  # fails to import: the last good version stays
             removed = await remove_declared(self.store, name)
             del self.synced[name]
+            self.declaring.discard(name)
             self.errors.pop(f"{name}.py", None)
             if removed:
                 log.info("%s.py is gone: removed its schedules %s", name, ", ".join(removed))
 
     async def _sync(self, name: str, fn: LoadedFunction) -> None:
+        declared = declared_schedule(fn)
+        if declared is None:
+            self.declaring.discard(name)
+        else:
+            self.declaring.add(name)
         try:
-            report = await sync_declared(self.store, name, declared_schedule(fn))
+            report = await sync_declared(self.store, name, declared)
         except ScheduleError as exc:
             log.error("%s; its previous schedules (if any) stay in force", exc)
             self.errors[f"{name}.py"] = f"{exc}; its previous schedules (if any) stay in force"
@@ -121,21 +127,16 @@ class DeclaredSync(Loop):
 
 
 class Scheduling:
-    """A runner's schedule part: the :class:`ScheduleLoop` and the :class:`DeclaredSync`."""
+    """A runner's schedule part: the :class:`DeclaredSync` (and the store it writes)."""
 
-    def __init__(
-        self, redis: AnyRedis, keys: Keys, discovery: Discovery, clock: RedisClock
-    ) -> None:
+    def __init__(self, redis: AnyRedis, keys: Keys, discovery: Discovery) -> None:
         self.store = ScheduleStore(redis, keys)
-        self.scheduler = ScheduleLoop(redis, keys, lambda: discovery.functions, clock)
         self.declared = DeclaredSync(self.store, discovery)
 
     async def start(self) -> None:
         await self.declared.start()
-        await self.scheduler.start()
 
     async def stop(self) -> None:
-        await self.scheduler.stop()
         await self.declared.stop()
 
     def wake(self) -> None:

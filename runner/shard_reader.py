@@ -2,9 +2,10 @@
 
 COUNT applies per stream, so a call names at most ``free`` streams with COUNT
 ``max(1, free // n)``: it can never deliver more entries than the runner has slots for, and
-nothing waits in a local buffer where its lease could run out.  The first stream of each call
-rotates, so with more streams than slots every function still gets its turn (and such calls
-block only briefly, since a new entry may arrive in a stream the call left out).
+nothing waits in a local buffer where its lease could run out.  Each call starts where the
+last one stopped, so with more streams than slots every function gets its turn within
+``streams / free`` calls (and such calls block only briefly, since a new entry may arrive in
+a stream the call left out).
 
 The reads have their own connection (a BLOCK would hold a pooled one), with a socket timeout
 well above the BLOCK time.  Connection errors are logged and retried with a bounded backoff;
@@ -179,7 +180,7 @@ class ShardReader:
     ) -> int:
         n = min(len(streams), free)
         start = self._rotation % len(streams)
-        self._rotation += 1
+        self._rotation += n  # the next call names the next n: every stream within len/n calls
         chosen = [streams[(start + i) % len(streams)] for i in range(n)]
         by_key = dict(chosen)
         short = n < len(streams) or contended

@@ -1,9 +1,9 @@
 """Supervisor: start the runner's parts in order, shut down without losing work.
 
 The parts are built (and connected) by :mod:`runner.parts`.  Start order: metrics server,
-discovery (first scan), clock, completer, heartbeat, announcer, promoters, schedules (firing
-and file-declared sync), stream gauges, then reader, reclaimer and janitor, so nothing is read
-before outcomes can be reported and leases renewed.
+discovery (first scan), clock, completer, heartbeat, announcer, timekeeper (promotion and
+schedule firing), file-declared schedules, stream gauges, then reader, reclaimer and janitor,
+so nothing is read before outcomes can be reported and leases renewed.
 
 :meth:`Runner.request_stop` (what SIGTERM/SIGINT call: ``streamfn runner`` in
 :mod:`streamfn.cli.serve_cmd` wires the signals) makes the runner not ready (``GET /readyz``
@@ -21,15 +21,13 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Coroutine
-from typing import Any, Protocol
+from typing import Protocol
 
 from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.health import Probes
 from streamfn.runner.jobs import Job
 from streamfn.runner.parts import Parts, build
 from streamfn.settings import Settings
-from streamfn.tasks import cancel_and_wait
 
 log = logging.getLogger("streamfn.runner")
 
@@ -81,7 +79,6 @@ class Runner:
         self.stopped = asyncio.Event()
         self._stop = asyncio.Event()
         self._force = asyncio.Event()
-        self._background: set[asyncio.Task[Any]] = set()
         self.parts: Parts
         self.probes = Probes(lambda: self.parts.reader.pulses())
         """GET /healthz and /readyz on the metrics port (:mod:`runner.health`)."""
@@ -94,18 +91,13 @@ class Runner:
             self._force.set()
         self._stop.set()
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
     def _on_discovery_change(self) -> None:
         self.parts.metrics.forget_labels()
         self.parts.announcer.wake()
         self.parts.executor.prewarm(self.parts.discovery.functions)
         self.parts.scheduling.wake()
         self.parts.canceller.listen_to(self.parts.discovery.queues)
-        self._spawn(self.parts.promoters.sync())
+        self.parts.timekeeper.watch(self.parts.discovery.queues)
 
     async def start(self) -> None:
         """Build and start every part (reading last)."""
@@ -130,8 +122,9 @@ class Runner:
             )
         await p.discovery.start()
         await _start(p.clock, p.completer, p.heartbeat, p.announcer)
-        await p.promoters.sync()
-        await _start(p.scheduling, p.gauges, p.canceller, p.reader, p.reclaimer, p.janitor)
+        p.timekeeper.watch(p.discovery.queues)
+        await _start(p.timekeeper, p.scheduling, p.gauges, p.canceller, p.reader)
+        await _start(p.reclaimer, p.janitor)
         self.probes.started = True
         self.started.set()
         log.info(
@@ -184,10 +177,8 @@ class Runner:
         self.probes.draining = True
         grace = self.settings.shutdown_grace
         log.info("stopping: %d running, up to %g s to finish", p.executor.running, grace)
-        await _stop(p.discovery, p.scheduling, p.canceller, p.reader, p.reclaimer, p.janitor)
-        for task in list(self._background):  # no discovery change can start another now
-            await cancel_and_wait(task)
-        await p.promoters.stop()
+        await _stop(p.discovery, p.timekeeper, p.scheduling, p.canceller, p.reader)
+        await _stop(p.reclaimer, p.janitor)
         if not await self._wait_running(grace):
             jobs = p.executor.cancel_running()
             log.warning("grace over: handing back %d unfinished invocations", len(jobs))

@@ -26,13 +26,24 @@ namespace, and changing it relocates every key (drain first).
 | ``{<ns>:registry}:layouts``           | hash   | ``<fn>:<P>`` -> last announced (ms)             |
 | ``{<ns>:registry}:deployed``          | hash   | fn -> JSON {policy, last seen loaded (ms)}      |
 | ``{<ns>:registry}:removed``           | hash   | fn -> JSON {when (ms), why} of removed ones     |
+| ``{tag}:due_timers``                  | zset   | queue -> its earliest timer's due ms            |
+| ``{tag}:due_schedules``               | zset   | function -> its earliest schedule's next fire   |
+| ``{tag}:active``                      | set    | queues whose stream holds entries               |
 | shard channel ``{shard}:done``        | spub   | ids of finished invocations someone waits for   |
 | shard channel ``{shard}:cancel``      | spub   | "<id> <entry>" of running ones to stop          |
+| shard channel ``{tag}:wake``          | spub   | "<ms>": a due time of the tag moved earlier     |
 
 Per-function keys are per *queue* (:mod:`streamfn.partitions`): a function's home queue is
 named like it and has the shard tag above; a partition queue ``<fn>@P.j`` of a function with
 ``PARTITIONS = P`` has its own tag (:func:`partition_tag`) in place of ``{shard}``.  Every
 method below that takes a function name takes a queue name.
+
+The last three keys and the wake channel exist once per hash tag (a shard tag, or a partition
+tag), not per function: they index the tag's queues, so a loop that must find due timers,
+due schedules or streams holding work reads one key per tag however many functions share it
+(:mod:`streamfn.timekeeping`).  The scripts that change a queue's timers, schedules or
+stream keep them exact in the same atomic step (each key shares the queue's tag).  Their
+names have one segment after the tag, which no ``{tag}:<fn>:<kind>`` key can take.
 
 The registry's keys share a tag of their own, so the catalog reads every report with one MGET
 on a cluster too.  The schedule index is one key, touched only by plain commands.  Channels are
@@ -115,12 +126,14 @@ class Keys:
     shards: int = DEFAULT_SHARDS
     tags: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _prefix: dict[str, str] = field(init=False, repr=False, compare=False)
+    _queue_tag: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not is_shard_count(self.shards):
             raise ValueError(f"shards must be a power of two from 1 to {MAX_SHARDS}")
         object.__setattr__(self, "tags", shard_tags(self.namespace, self.shards))
         object.__setattr__(self, "_prefix", {})
+        object.__setattr__(self, "_queue_tag", {})
 
     @classmethod
     def of(cls, settings: Settings) -> Keys:
@@ -133,9 +146,20 @@ class Keys:
 
     def tag(self, queue: str) -> str:
         """The hash tag of a queue's keys: its function's shard tag, or a partition tag."""
-        function, p, j = partitions.split(queue)
-        home = self.tags[shard_of(function, self.shards)]
-        return home if j == 0 else partition_tag(home, p, j)
+        tag = self._queue_tag.get(queue)
+        if tag is None:
+            function, p, j = partitions.split(queue)
+            home = self.tags[shard_of(function, self.shards)]
+            tag = home if j == 0 else partition_tag(home, p, j)
+            if len(self._queue_tag) < 100_000:  # bounded, as _prefix
+                self._queue_tag[queue] = tag
+        return tag
+
+    def tags_of(self, queues: Iterable[str] = ()) -> list[str]:
+        """Every shard tag, then the partition tags of ``queues`` (sorted, each once): the
+        tags a process serving ``queues`` must watch."""
+        extra = sorted({self.tag(q) for q in queues} - set(self.tags))
+        return [*self.tags, *extra]
 
     def _tag(self, queue: str) -> str:
         """``{tag}:<fn>``, remembered per queue (it prefixes every key on hot paths)."""
@@ -173,12 +197,19 @@ class Keys:
         return [f"{tag}:inv:{i}" for i in invocation_ids]
 
     def queue_keys(self, function: str, invocation_id: str) -> list[str]:
-        """``[stream, timers, invocation]``: the keys enqueue.lua and cancel.lua start with.
+        """``[stream, timers, invocation, due_timers, active]``: the keys enqueue.lua and
+        cancel.lua start with.
 
         One call, the tag built once: it runs for every invocation enqueued.
         """
-        tag = self._tag(function)
-        return [f"{tag}:stream", f"{tag}:timers", f"{tag}:inv:{invocation_id}"]
+        prefix, tag = self._tag(function), self.tag(function)
+        return [
+            f"{prefix}:stream",
+            f"{prefix}:timers",
+            f"{prefix}:inv:{invocation_id}",
+            f"{tag}:due_timers",
+            f"{tag}:active",
+        ]
 
     def idempotency(self, function: str, user_key: str) -> str:
         """The user's key is hashed: any header value maps to a fixed-size, pattern-free name."""
@@ -209,14 +240,30 @@ class Keys:
     def done_channels(self, queues: Iterable[str] = ()) -> list[str]:
         """Every shard's done channel, and those of the partition tags of ``queues``: a
         waiter hub listens on all of them."""
-        return [f"{tag}:done" for tag in self._tags_with(queues)]
+        return [f"{tag}:done" for tag in self.tags_of(queues)]
 
     def cancel_channels(self, queues: Iterable[str] = ()) -> list[str]:
-        return [f"{tag}:cancel" for tag in self._tags_with(queues)]
+        return [f"{tag}:cancel" for tag in self.tags_of(queues)]
 
-    def _tags_with(self, queues: Iterable[str]) -> list[str]:
-        extra = sorted({self.tag(q) for q in queues} - set(self.tags))
-        return [*self.tags, *extra]
+    def wake_channel(self, tag: str) -> str:
+        """The shard channel of hash tag ``tag`` on which a script announces that one of the
+        tag's due times moved earlier ("<ms>"): timekeepers sleep until the next due time."""
+        return f"{tag}:wake"
+
+    # --- per hash tag (a shard tag, or a partition tag: see tags_of) ---------------------------
+
+    def due_timers(self, tag: str) -> str:
+        """Zset: each queue of ``tag`` that has timers -> its earliest timer's due ms."""
+        return f"{tag}:due_timers"
+
+    def due_schedules(self, tag: str) -> str:
+        """Zset: each function homed at ``tag`` whose schedules will fire -> the earliest
+        next fire (ms); a function with none (paused, finished, deleted) is not a member."""
+        return f"{tag}:due_schedules"
+
+    def active(self, tag: str) -> str:
+        """Set: the queues of ``tag`` whose stream holds entries (queued or running)."""
+        return f"{tag}:active"
 
     @property
     def layouts(self) -> str:

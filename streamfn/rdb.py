@@ -18,7 +18,15 @@ from streamfn.errors import BacklogFull
 from streamfn.keys import GROUP, Keys
 from streamfn.names import queue_of
 from streamfn.outcomes import Completion
-from streamfn.scripts import SCRIPTS, Reply, invocation_calls, lease_calls, run
+from streamfn.scripts import (
+    SCRIPTS,
+    Reply,
+    index_calls,
+    invocation_calls,
+    lease_calls,
+    run,
+    run_batch,
+)
 from streamfn.settings import Settings
 
 __all__ = ["RDB", "Claimed", "Completion", "Enqueued", "Promoted", "Reclaimed"]
@@ -108,6 +116,19 @@ class RDB:
         call = invocation_calls.promote(self.keys, function, ids)
         promoted, orphaned, next_in = await run(self.redis, call)
         return Promoted(int(promoted), int(orphaned), int(next_in))
+
+    async def reindex(self, queues: Sequence[str], chunk: int = 500) -> dict[str, Exception]:
+        """Enter each queue in its tag's indexes as its keys stand (``reindex.lua``), a
+        pipelined round trip per ``chunk``; the queues Redis refused (a key of the wrong type,
+        say), with why.  A connection error raises."""
+        refused: dict[str, Exception] = {}
+        for start in range(0, len(queues), chunk):
+            names = queues[start : start + chunk]
+            calls = [index_calls.reindex(self.keys, q) for q in names]
+            for queue, reply in zip(names, await run_batch(self.redis, calls), strict=True):
+                if isinstance(reply, Exception):
+                    refused[queue] = reply
+        return refused
 
     async def finish_many(self, consumer: str, items: Sequence[Completion]) -> list[str]:
         """Report finished attempts in one round trip (:func:`streamfn.outcomes.finish_many`)."""

@@ -161,7 +161,8 @@ class Settings:
         metadata=_meta(
             "STREAMFN_PROMOTE_INTERVAL",
             accept.positive_float,
-            "longest sleep of the timer promoter, seconds",
+            "longest sleep of a timekeeper between reads of the due-time indexes, seconds (a "
+            "due time that moves earlier wakes it at once)",
         )
     )
     default_timeout: float = field(
@@ -263,7 +264,7 @@ DEFAULTS = Settings(
     concurrency=100,
     max_deliveries=5,
     shutdown_grace=10.0,
-    promote_interval=0.05,
+    promote_interval=1.0,
     default_timeout=60.0,
     default_retries=3,
     isolate_sync=True,

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from redis.asyncio import RedisCluster
 from redis.asyncio.client import PubSub
@@ -34,7 +33,8 @@ CLOSE_TIMEOUT = 1.0
 
 
 class Subscriber(Loop):
-    """Calls ``on_message(data)`` for each message on ``channels`` until stopped.
+    """Calls ``on_message(data)`` for each message on ``channels`` until stopped, or
+    ``on_message(channel, data)`` with ``with_channel`` (the channel name as str).
 
     ``resync`` runs after every subscribe, before the first message of that connection is
     read.  ``data`` is the message body as redis-py gives it (bytes unless the client
@@ -45,12 +45,13 @@ class Subscriber(Loop):
         self,
         redis: AnyRedis,
         channels: Sequence[str],
-        on_message: Callable[[Any], None],
+        on_message: Callable[..., None],
         resync: Callable[[], Awaitable[None]],
         *,
         name: str,
         poll: float = POLL,
         logger: logging.Logger | None = None,
+        with_channel: bool = False,
     ) -> None:
         # After an unexpected error (not Redis's): subscribe again a poll later.
         super().__init__(poll, logger=logger)
@@ -59,6 +60,7 @@ class Subscriber(Loop):
         self.channels = list(channels)
         self._moved = False  # set_channels changed them: the current subscription ends
         self.on_message = on_message
+        self.with_channel = with_channel
         self.resync = resync
         self.poll = poll
 
@@ -115,6 +117,11 @@ class Subscriber(Loop):
                 continue
             kind = message.get("type")
             if kind == "smessage":
-                self.on_message(message["data"])
+                if self.with_channel:
+                    channel = message["channel"]
+                    name = channel.decode() if isinstance(channel, bytes) else str(channel)
+                    self.on_message(name, message["data"])
+                else:
+                    self.on_message(message["data"])
             elif kind == "sunsubscribe":  # the slot moved (failover, resharding): start over
                 raise ConnectionError(f"{self.name}: a shard channel moved to another node")

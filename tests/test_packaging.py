@@ -193,8 +193,16 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
-def test_compose_has_redis_gateway_and_runner(compose: dict[str, Any]) -> None:
-    assert {"redis", "gateway", "runner"} <= set(compose["services"])
+def test_compose_has_redis_gateway_runner_and_scheduler(compose: dict[str, Any]) -> None:
+    assert {"redis", "gateway", "runner", "scheduler"} <= set(compose["services"])
+
+
+def test_compose_scheduler_runs_the_image_against_the_same_redis(compose: dict[str, Any]) -> None:
+    scheduler = compose["services"]["scheduler"]
+    assert scheduler["command"] in (["scheduler"], "scheduler")
+    assert scheduler["image"] == compose["services"]["gateway"]["image"]
+    assert _env(scheduler)["STREAMFN_REDIS_URL"] == "redis://redis:6379/0"
+    assert scheduler["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
 def test_compose_redis_is_durable_and_never_evicts(compose: dict[str, Any]) -> None:

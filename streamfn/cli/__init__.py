@@ -1,10 +1,10 @@
-"""The ``streamfn`` command: dev mode, the gateway, a runner, one-off invocations, schedules,
-deployed functions, settings and the benchmarks.
+"""The ``streamfn`` command: dev mode, the gateway, a runner, the scheduler, one-off
+invocations, schedules, deployed functions, settings and the benchmarks.
 
 This package is the CLI layer: the only code that imports both :mod:`streamfn.gateway` and
 :mod:`streamfn.runner` (each command loads only what it runs).  Here are the root parser
-and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway
-and runner, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``bench_cmd``), and
+and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway,
+runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``bench_cmd``), and
 :mod:`streamfn.cli.edge` holds what every entry point shares: argument types, event loop,
 logging, signals, exit codes.
 
@@ -37,15 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "dev",
-        help="run Redis (if none answers), a gateway and a runner together",
+        help="run Redis (if none answers), a gateway, a runner and the scheduler together",
         description="All in one for development: uses STREAMFN_REDIS_URL if it answers, else "
-        "starts a private redis-server; then a gateway and one runner watching the functions "
-        "directory. Ctrl-C stops everything it started.",
+        "starts a private redis-server; then a gateway, one runner watching the functions "
+        "directory and the scheduler. Ctrl-C stops everything it started.",
     )
     # gateway and runner own their flags (and --help): main() hands them the rest of argv.
     for name, text in (
         ("gateway", "run the HTTP gateway (see streamfn gateway --help)"),
         ("runner", "run a runner: [--concurrency N] [--burst] (see streamfn runner --help)"),
+        ("scheduler", "promote timers and fire schedules with no runner live (see --help)"),
         ("schedule", "schedules in Redis: add|ls|rm|pause|resume (see streamfn schedule --help)"),
         ("functions", "deployed functions in Redis: ls|rm (see streamfn functions --help)"),
         ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
@@ -120,6 +121,12 @@ def _runner(argv: list[str]) -> int:
     return serve_cmd.runner(argv)
 
 
+def _scheduler(argv: list[str]) -> int:
+    from streamfn.cli import serve_cmd
+
+    return serve_cmd.scheduler(argv)
+
+
 def _schedule(argv: list[str]) -> int:
     from streamfn.cli import schedule_cmd
 
@@ -141,6 +148,7 @@ def _bench(argv: list[str]) -> int:
 DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "gateway": _gateway,
     "runner": _runner,
+    "scheduler": _scheduler,
     "schedule": _schedule,
     "functions": _functions,
     "bench": _bench,

@@ -1,9 +1,10 @@
-"""``streamfn dev``: Redis, a gateway and one runner, started and stopped together.
+"""``streamfn dev``: Redis, a gateway, one runner and the scheduler, started and stopped
+together.
 
-Uses the configured Redis if it answers PING, else a private redis-server.  The gateway and
-the runner are a :class:`streamfn.launch.Stack`: ordinary ``python -m streamfn gateway`` /
-``python -m streamfn runner`` children that read their settings from the environment we hand
-them, so dev mode runs exactly the production code, their output on our terminal.
+Uses the configured Redis if it answers PING, else a private redis-server.  The gateway, the
+runner and the scheduler are a :class:`streamfn.launch.Stack`: ordinary ``python -m streamfn
+gateway`` / ``runner`` / ``scheduler`` children that read their settings from the environment
+we hand them, so dev mode runs exactly the production code, their output on our terminal.
 Once the gateway knows every function file it prints ``streamfn ready: <url> (<functions>)``,
 the one line a script waits for before its first invocation.
 """
@@ -81,6 +82,7 @@ class DevStack:
         # answer its ?wait= callers, and Redis goes last (see _stop).
         self.stack = Stack(env)
         self.stack.start_runner()
+        self.stack.start_scheduler()
         gateway = self.stack.start_gateway(port=port)
         ready = self._wait_ready(gateway, functions)
         if ready is None:
@@ -182,6 +184,8 @@ class DevStack:
             "streamfn dev is up",
             f"  gateway    {base}  (pid {pids['gateway']})",
             f"  runner     concurrency {self.settings.concurrency}  (pid {pids['runner']})",
+            f"  scheduler  timers and schedules, with or without runners  "
+            f"(pid {pids['scheduler']})",
             f"  redis      {redact(redis_url)}  ({kind})",
             f"  functions  {functions}  (drop a file there and it goes live)",
             "try:",

@@ -1,4 +1,5 @@
-"""``streamfn gateway`` and ``streamfn runner``: the two long-running server processes.
+"""``streamfn gateway``, ``streamfn runner`` and ``streamfn scheduler``: the long-running
+server processes.
 
 Each parses its own flags (with its own ``--help``), reads settings once, sets up logging and
 the event loop, and turns SIGINT/SIGTERM into a graceful stop (:mod:`streamfn.cli.edge`).
@@ -115,3 +116,29 @@ async def _serve_runner(runner: Runner) -> int:
     # The first signal stops taking work; Runner.request_stop treats a second as "force".
     async with edge.StopSignals(runner.request_stop):
         return await runner.serve()
+
+
+def scheduler_parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="streamfn scheduler",
+        description="Promote due timers and fire due schedules into their streams, with no "
+        "runner needed (runners do it too; any number of each is safe). Settings come from "
+        "STREAMFN_* variables.",
+    )
+
+
+def scheduler(argv: list[str]) -> int:
+    """Run the scheduler until SIGINT/SIGTERM; exit code."""
+    scheduler_parser().parse_args(argv)
+    settings = Settings.from_env()
+    edge.setup_logging(settings.log_level)
+    edge.run(_serve_scheduler(settings))
+    return edge.EXIT_OK
+
+
+async def _serve_scheduler(settings: Settings) -> None:
+    from streamfn.timekeeping.scheduler import Scheduler
+
+    stop = asyncio.Event()
+    async with edge.StopSignals(stop.set):
+        await Scheduler(settings).serve(stop)

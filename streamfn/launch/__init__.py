@@ -1,5 +1,5 @@
 """Launching the processes streamfn runs on one machine: a private redis-server and a stack
-of gateways and runners, each a child we stop by its own pid.
+of gateways, runners and schedulers, each a child we stop by its own pid.
 
 ``streamfn dev``, the bench and the tests all start their processes through this package, so
 there is one way to pick a free port, wait for readiness, keep a child's output and stop it.
@@ -11,7 +11,7 @@ from streamfn.launch.ports import free_port, reachable
 from streamfn.launch.probes import Served, healthy, served
 from streamfn.launch.ready import ChildExited, NotReady, await_ready, wait_ready
 from streamfn.launch.redis_server import Persistence, PrivateRedis, RedisUnavailable, ping
-from streamfn.launch.stack import Stack, spawn_gateway, spawn_runner
+from streamfn.launch.stack import Stack, spawn_gateway, spawn_runner, spawn_scheduler
 
 __all__ = [
     "Child",
@@ -32,6 +32,7 @@ __all__ = [
     "served",
     "spawn_gateway",
     "spawn_runner",
+    "spawn_scheduler",
     "stop_all",
     "wait_ready",
 ]

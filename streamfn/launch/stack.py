@@ -1,10 +1,11 @@
-"""A process stack: gateways and runners started as ``python -m streamfn gateway|runner``.
+"""A process stack: gateways, runners and schedulers started as ``python -m streamfn
+gateway|runner|scheduler``.
 
 Every child reads its settings from the environment it is handed (the ``STREAMFN_*``
 variables), so a stack runs exactly the production code.  With a log dir each child's output
 goes to its own file there (shown when it fails to start); without one, to our terminal.
 The stack stops runners first, so they drain in-flight work while the gateways can still
-answer their ``?wait=`` callers, then the gateways: each by its own pid.
+answer their ``?wait=`` callers, then the gateways, then the schedulers: each by its own pid.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ def spawn_runner(
     return child.start(log=_log(log_dir, "runner"))
 
 
+def spawn_scheduler(
+    env: Mapping[str, str], log_dir: Path | None, *args: str, cwd: Path | None = None
+) -> Child:
+    """Start ``streamfn scheduler ARGS``."""
+    child = Child("scheduler", python_module("streamfn", "scheduler", *args), env, cwd=cwd)
+    return child.start(log=_log(log_dir, "scheduler"))
+
+
 def spawn_gateway(
     env: Mapping[str, str],
     log_dir: Path | None,
@@ -49,7 +58,7 @@ def spawn_gateway(
 
 
 class Stack:
-    """Gateways and runners sharing one environment; :meth:`stop` ends every one."""
+    """Gateways, runners and schedulers sharing one environment; :meth:`stop` ends every one."""
 
     def __init__(
         self, env: Mapping[str, str], log_dir: Path | None = None, *, cwd: Path | None = None
@@ -59,6 +68,7 @@ class Stack:
         self.cwd = cwd
         self.runners: list[Child] = []
         self.gateways: list[Child] = []
+        self.schedulers: list[Child] = []
 
     @property
     def gateway(self) -> Child | None:
@@ -68,11 +78,16 @@ class Stack:
     @property
     def children(self) -> list[Child]:
         """Every child, in stopping order."""
-        return [*self.runners, *self.gateways]
+        return [*self.runners, *self.gateways, *self.schedulers]
 
     def start_runner(self, *args: str, **env: str) -> Child:
         child = spawn_runner({**self.env, **env}, self.log_dir, *args, cwd=self.cwd)
         self.runners.append(child)
+        return child
+
+    def start_scheduler(self, *args: str, **env: str) -> Child:
+        child = spawn_scheduler({**self.env, **env}, self.log_dir, *args, cwd=self.cwd)
+        self.schedulers.append(child)
         return child
 
     def start_gateway(self, *args: str, port: int = 0, **env: str) -> Child:
@@ -122,7 +137,9 @@ class Stack:
         self.runners.clear()
 
     def stop(self, grace: float = 10.0) -> None:
-        """Runners first, then gateways, each group within ``grace`` s."""
+        """Runners first, then gateways, then schedulers, each group within ``grace`` s."""
         self.stop_runners(grace)
         stop_all(self.gateways, grace)
         self.gateways.clear()
+        stop_all(self.schedulers, grace)
+        self.schedulers.clear()

@@ -1,6 +1,7 @@
 """Schedules: cron (with seconds and time zones) and interval fires, exactly once per planned
-time with any number of schedulers.  See ``docs/schedules.md``.  The loop that fires them
-runs in every runner (:mod:`streamfn.runner.schedule_loop`); this package is the logic.
+time with any number of schedulers.  See ``docs/schedules.md``.  What fires them is every
+timekeeper (:mod:`streamfn.timekeeping`: each runner and each ``streamfn scheduler``); this
+package is the logic.
 
 | module          | holds                                                             |
 |-----------------|-------------------------------------------------------------------|

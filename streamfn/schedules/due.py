@@ -1,6 +1,6 @@
-"""One schedule round's decisions, from what it read: what is due, how to fire it, how long
-to sleep.  Pure functions (no I/O), so the loop that reads and fires
-(:mod:`streamfn.runner.schedule_loop`) is only plumbing.
+"""One schedule round's decisions, from what it read: what is due, how to fire it, and the
+soonest later schedule.  Pure functions (no I/O), so the code that reads and fires
+(:mod:`streamfn.timekeeping.schedule_fires`) is only plumbing.
 
 A round reads Redis ``TIME`` and each function's earliest schedules (up to a batch, and
 only those due within a short horizon of the clock estimate); :func:`scan_due` splits those
@@ -20,7 +20,7 @@ from streamfn.schedules.ops import FireCall
 from streamfn.schedules.schedule import misfire_from_hash, spec_from_hash
 from streamfn.schedules.spec import Spec
 
-HORIZON_MS = 100  # read schedules due this soon too, to sleep exactly until the first of them
+HORIZON_MS = 100  # read schedules due this soon too, to know exactly when the first of them is
 
 Due = tuple[str, str, int]
 """(function, schedule id, due ms): one due schedule, as its zset entry says."""
@@ -64,22 +64,24 @@ def cached_from_hash(raw: dict[bytes, bytes]) -> Cached:
     )
 
 
-def horizon(estimate_ms: float | None, max_sleep: float) -> int | str:
-    """The highest score to read: due before the next round could start (``+inf`` before
-    the first clock reading, which reads the earliest batch instead)."""
+def horizon(estimate_ms: float | None, within: float) -> int | str:
+    """The highest score to read: due within ``within`` seconds and :data:`HORIZON_MS` of
+    the estimate (``+inf`` before the first clock reading, which reads the earliest batch
+    instead)."""
     if estimate_ms is None:
         return "+inf"
-    return int(estimate_ms + max_sleep * 1000 + HORIZON_MS)
+    return int(estimate_ms + within * 1000 + HORIZON_MS)
 
 
 @dataclass(frozen=True, slots=True)
 class Scan:
-    """The due schedules of one read, the soonest later score, and whether a batch was full
-    of due ones (then more may be due: go again at once)."""
+    """The due schedules of one read, the soonest later score, whether a batch was full of
+    due ones (then more may be due: go again at once), and the Redis time it split at."""
 
     due: list[Due]
     soonest: int | None
     again: bool
+    now_ms: int = 0
 
 
 def scan_due(
@@ -99,17 +101,7 @@ def scan_due(
         later = [s for _, s in fn_rows if s > now_ms]
         if later:
             soonest = min(later) if soonest is None else min(soonest, *later)
-    return Scan(due, None if soonest is None else int(soonest), again)
-
-
-def sleep_after(scan: Scan, now_ms: float, max_sleep: float) -> float:
-    """Seconds until the next round: none after a full batch, else until the soonest later
-    schedule (by ``now_ms``, the clock's estimate), never more than ``max_sleep``."""
-    if scan.again:
-        return 0.0
-    if scan.soonest is None:
-        return max_sleep
-    return min(max_sleep, max(0.0, (scan.soonest - now_ms) / 1000))
+    return Scan(due, None if soonest is None else int(soonest), again, now_ms)
 
 
 def fire_call(due: Due, now_ms: int, cached: Cached | None, grace_ms: int) -> FireCall:

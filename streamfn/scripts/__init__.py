@@ -11,6 +11,7 @@
 | ``schedule_calls``   | schedule_upsert, _delete, _pause, _resume, _fire                |
 | ``partial``          | ``PartialBatch``: a cluster batch some of whose masters failed  |
 | ``cluster_durable``  | a durable batch on a cluster: each master's calls, then its WAIT |
+| ``index_calls``      | reindex                                                         |
 
 An encoder is the only place a script's KEYS and ARGV are built.  It returns a ``Call``, a
 ``(script, keys, args)`` tuple, which :func:`run` sends alone and :func:`run_batch` (or

@@ -43,20 +43,30 @@ def enqueue(
         GROUP,
         codec.dumps(dict(extra)) if extra else "",
         max_backlog,
+        function,
+        k.wake_channel(k.tag(function)),
     ]
     return SCRIPTS.enqueue, keys, args
 
 
 def promote(k: Keys, function: str, invocation_ids: Sequence[str]) -> Call:
     """Move those of ``invocation_ids`` that are due from the timer wheel into the stream."""
-    keys = [k.timers(function), k.stream(function), *k.invocations(function, invocation_ids)]
-    return SCRIPTS.promote, keys, [GROUP, *invocation_ids]
+    tag = k.tag(function)
+    keys = [
+        k.timers(function),
+        k.stream(function),
+        k.due_timers(tag),
+        k.active(tag),
+        *k.invocations(function, invocation_ids),
+    ]
+    return SCRIPTS.promote, keys, [GROUP, function, *invocation_ids]
 
 
 def cancel(k: Keys, function: str, invocation_id: str, ttl_ms: int) -> Call:
     """Cancel a scheduled or queued invocation; its record then lives ``ttl_ms``."""
     keys = k.queue_keys(function, invocation_id)
-    return SCRIPTS.cancel, keys, [GROUP, invocation_id, ttl_ms, k.done_channel(function)]
+    args = [GROUP, invocation_id, ttl_ms, k.done_channel(function), function]
+    return SCRIPTS.cancel, keys, args
 
 
 def cancel_running(k: Keys, function: str, invocation_id: str, ttl_ms: int) -> Call:
@@ -67,8 +77,13 @@ def cancel_running(k: Keys, function: str, invocation_id: str, ttl_ms: int) -> C
 
 def replay(k: Keys, function: str, invocation_id: str) -> Call:
     """Queue a dead invocation again."""
-    keys = [k.dead(function), k.stream(function), k.invocation(function, invocation_id)]
-    return SCRIPTS.replay, keys, [GROUP, invocation_id]
+    keys = [
+        k.dead(function),
+        k.stream(function),
+        k.invocation(function, invocation_id),
+        k.active(k.tag(function)),
+    ]
+    return SCRIPTS.replay, keys, [GROUP, invocation_id, function]
 
 
 def watch(k: Keys, function: str, invocation_id: str) -> Call:

@@ -116,6 +116,7 @@ class ScriptSet:
     promote: Script
     reap_consumers: Script
     reclaim: Script
+    reindex: Script
     release: Script
     replay: Script
     schedule_delete: Script

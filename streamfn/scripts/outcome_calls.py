@@ -21,8 +21,12 @@ def complete(
     k: Keys, function: str, consumer: str, ttl_ms: int, items: Sequence[Completion]
 ) -> Call:
     """Record the successes ``items`` (all of ``function``); results live ``ttl_ms``."""
-    keys = [k.stream(function), *k.invocations(function, [c.invocation_id for c in items])]
-    args: list[Arg] = [GROUP, consumer, ttl_ms, k.done_channel(function)]
+    keys = [
+        k.stream(function),
+        k.active(k.tag(function)),
+        *k.invocations(function, [c.invocation_id for c in items]),
+    ]
+    args: list[Arg] = [GROUP, consumer, ttl_ms, k.done_channel(function), function]
     for c in items:
         args += (c.entry_id, c.invocation_id, c.result, c.duration_ms)
     return SCRIPTS.complete, keys, args
@@ -33,7 +37,15 @@ def fail(
 ) -> Call:
     """Record the failed attempt ``c``: a retry, a dead letter or a final failure."""
     fn = c.function
-    keys = [k.stream(fn), k.timers(fn), k.dead(fn), k.invocation(fn, c.invocation_id)]
+    tag = k.tag(fn)
+    keys = [
+        k.stream(fn),
+        k.timers(fn),
+        k.dead(fn),
+        k.invocation(fn, c.invocation_id),
+        k.due_timers(tag),
+        k.active(tag),
+    ]
     args = [
         GROUP,
         consumer,
@@ -51,6 +63,8 @@ def fail(
         dead_maxlen,
         k.done_channel(fn),
         c.duration_ms,
+        fn,
+        k.wake_channel(tag),
     ]
     return SCRIPTS.fail, keys, args
 
@@ -58,6 +72,15 @@ def fail(
 def cancel_done(k: Keys, consumer: str, c: Completion, ttl_ms: int) -> Call:
     """Record that the attempt ``c`` was stopped on request; the record lives ``ttl_ms``."""
     fn = c.function
-    keys = [k.stream(fn), k.invocation(fn, c.invocation_id), k.cancels(fn)]
-    args = [GROUP, consumer, c.entry_id, c.invocation_id, ttl_ms, c.duration_ms, k.done_channel(fn)]
+    keys = [k.stream(fn), k.invocation(fn, c.invocation_id), k.cancels(fn), k.active(k.tag(fn))]
+    args = [
+        GROUP,
+        consumer,
+        c.entry_id,
+        c.invocation_id,
+        ttl_ms,
+        c.duration_ms,
+        k.done_channel(fn),
+        fn,
+    ]
     return SCRIPTS.cancel_done, keys, args

@@ -24,8 +24,14 @@ class FireStep(NamedTuple):
     fires: Sequence[tuple[int, str]]
 
 
-def _pair(k: Keys, function: str, schedule_id: str) -> list[str]:
-    return [k.schedules(function), k.schedule(function, schedule_id)]
+def _keys(k: Keys, function: str, schedule_id: str) -> list[str]:
+    """``[schedules, schedule, due_schedules]``: the keys every schedule script but the fire
+    takes."""
+    return [
+        k.schedules(function),
+        k.schedule(function, schedule_id),
+        k.due_schedules(k.tag(function)),
+    ]
 
 
 def _ms(value: int | None) -> int:
@@ -42,33 +48,35 @@ def schedule_upsert(
     fields: Sequence[Arg],
 ) -> Call:
     """Create or replace a schedule; ``fields`` are its definition as field, value, ..."""
-    args = [schedule_id, digest, _ms(next_ms), rev, *fields]
-    return SCRIPTS.schedule_upsert, _pair(k, function, schedule_id), args
+    wake = k.wake_channel(k.tag(function))
+    args = [schedule_id, digest, _ms(next_ms), rev, function, wake, *fields]
+    return SCRIPTS.schedule_upsert, _keys(k, function, schedule_id), args
 
 
 def schedule_delete(k: Keys, function: str, schedule_id: str) -> Call:
-    return SCRIPTS.schedule_delete, _pair(k, function, schedule_id), [schedule_id]
+    return SCRIPTS.schedule_delete, _keys(k, function, schedule_id), [schedule_id, function]
 
 
 def schedule_pause(k: Keys, function: str, schedule_id: str) -> Call:
-    return SCRIPTS.schedule_pause, _pair(k, function, schedule_id), [schedule_id]
+    return SCRIPTS.schedule_pause, _keys(k, function, schedule_id), [schedule_id, function]
 
 
 def schedule_resume(
     k: Keys, function: str, schedule_id: str, rev: str, next_ms: int | None
 ) -> Call:
     """Resume from ``next_ms`` (None: never fires again), computed from revision ``rev``."""
-    args = [schedule_id, rev, _ms(next_ms)]
-    return SCRIPTS.schedule_resume, _pair(k, function, schedule_id), args
+    args = [schedule_id, rev, _ms(next_ms), function, k.wake_channel(k.tag(function))]
+    return SCRIPTS.schedule_resume, _keys(k, function, schedule_id), args
 
 
 def schedule_fire(k: Keys, function: str, plan_now_ms: int, steps: Sequence[FireStep]) -> Call:
     """Apply ``steps`` of ``function``'s schedules, planned at Redis time ``plan_now_ms``."""
-    keys = [k.schedules(function), k.stream(function)]
+    tag = k.tag(function)
+    keys = [k.schedules(function), k.stream(function), k.due_schedules(tag), k.active(tag)]
     body: list[list[Any]] = []
     for s in steps:
         keys.append(k.schedule(function, s.schedule_id))
         keys += [k.invocation(function, inv) for _, inv in s.fires]
         pairs = [[at, inv] for at, inv in s.fires]
         body.append([s.schedule_id, s.expected_ms, s.rev, _ms(s.next_ms), pairs])
-    return SCRIPTS.schedule_fire, keys, [GROUP, plan_now_ms, codec.dumps(body)]
+    return SCRIPTS.schedule_fire, keys, [GROUP, plan_now_ms, codec.dumps(body), function]

@@ -8,7 +8,7 @@ from streamfn.cli import main
 from streamfn.settings import Settings
 from tests.support.run_cli import child_env, run_streamfn
 
-SUBCOMMANDS = ("dev", "gateway", "runner", "invoke", "settings")
+SUBCOMMANDS = ("dev", "gateway", "runner", "scheduler", "invoke", "settings")
 
 
 @pytest.mark.parametrize("payload", ["{bad", "{'a': 1}", "", "[1,"])

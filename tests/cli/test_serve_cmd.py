@@ -1,5 +1,5 @@
-"""``streamfn gateway`` and ``streamfn runner``: their flags, bad settings, and the real
-processes serving and stopping on SIGTERM."""
+"""``streamfn gateway``, ``streamfn runner`` and ``streamfn scheduler``: their flags, bad
+settings, and the real processes serving and stopping on SIGTERM."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from streamfn.cli import main
+from streamfn.client import Client
 from streamfn.launch import free_port
 from streamfn.settings import Settings
-from tests.support.procs import ROOT, env_for, start_gateway
+from tests.support.procs import ROOT, env_for, start_gateway, start_scheduler, wait_until
 from tests.support.run_cli import child_env, run_streamfn
 
 # --- flags and settings ---------------------------------------------------------------------
@@ -29,6 +31,7 @@ from tests.support.run_cli import child_env, run_streamfn
         (["runner", "--concurrency", "0"], "--concurrency"),
         (["runner", "--bogus"], "--bogus"),
         (["gateway", "--port", "x"], "--port"),
+        (["scheduler", "--bogus"], "--bogus"),
     ],
 )
 def test_gateway_and_runner_check_their_own_flags(
@@ -156,3 +159,37 @@ def test_gateway_serves_healthz_and_stops_on_sigterm(settings: Settings, tmp_pat
             proc.kill()
             proc.wait(5)
         log.close()
+
+
+def test_scheduler_bad_settings_exit_2_with_a_clear_message(settings: Settings) -> None:
+    env = env_for(settings, STREAMFN_PROMOTE_INTERVAL="often")
+    done = subprocess.run(
+        [sys.executable, "-m", "streamfn", "scheduler"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert b"STREAMFN_PROMOTE_INTERVAL" in done.stderr
+
+
+async def test_python_m_scheduler_promotes_and_stops_on_sigterm(
+    settings: Settings, tmp_path: Path, redis: Redis
+) -> None:
+    scheduler = start_scheduler(settings, tmp_path)
+    client = Client(redis, settings)
+    try:
+        scheduled = await client.enqueue("later", {}, delay=0.2)
+
+        async def promoted() -> bool:
+            inv = await client.get(scheduled.id)
+            return inv is not None and inv.status == "queued"
+
+        await wait_until(promoted, 15, what="the scheduler to promote it")
+        scheduler.signal(signal.SIGTERM)
+        code = await asyncio.to_thread(scheduler.popen.wait, 30)
+        assert code == 0, scheduler.output()
+        assert "Traceback" not in scheduler.output()
+    finally:
+        scheduler.stop()

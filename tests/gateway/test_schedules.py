@@ -11,9 +11,9 @@ from redis.asyncio import Redis
 
 from streamfn.keys import Keys
 from streamfn.launch import free_port
-from streamfn.runner.clock import RedisClock
-from streamfn.runner.schedule_loop import ScheduleLoop
+from streamfn.rdb import RDB
 from streamfn.settings import Settings
+from streamfn.timekeeping import RedisClock, Timekeeper
 from tests.gateway.conftest import Client, serving
 from tests.gateway.test_invoke import error_of
 from tests.support.procs import wait_until
@@ -121,10 +121,11 @@ async def test_pause_and_resume(client: Client) -> None:
 
 
 async def test_shows_last_fire_next_fire_and_fire_count(
-    client: Client, redis: Redis, keys: Keys
+    client: Client, redis: Redis, keys: Keys, settings: Settings
 ) -> None:
     await created(client, {**TICK, "id": "shown"})
-    scheduler = ScheduleLoop(redis, keys, lambda: ["echo"], RedisClock(redis))
+    clock = RedisClock(redis)
+    scheduler = Timekeeper(RDB(redis, settings), redis, keys, clock, max_sleep=60)
     await scheduler.start()
     try:
 

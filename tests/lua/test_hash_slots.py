@@ -45,6 +45,7 @@ async def drive_every_script(redis: Redis, keys: Keys, rdb: RDB) -> None:
     await rdb.cancel_running(d.invocation_id)
     stop = Completion(FN, d.entry_id, d.invocation_id, 1, error={"type": "C"}, mode="cancel")
     await rdb.finish_many("r2", [stop])
+    await rdb.reindex([FN])
 
 
 async def test_each_call_uses_one_slot(redis: Redis, keys: Keys, rdb: RDB, recorded: Calls) -> None:

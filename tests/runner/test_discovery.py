@@ -6,10 +6,12 @@ real scan reports.
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
-from streamfn.runner.discovery import Discovery
+from streamfn.runner.discovery import FULL_SCAN_INTERVAL, Discovery
 from streamfn.settings import Settings
 from tests.runner.conftest import wait_for, write_function
 
@@ -62,6 +64,26 @@ async def test_add_change_remove_take_effect_within_two_seconds(
         (fdir / "hot.py").unlink()
         await wait_for(lambda: "hot" not in d.functions, 2, "the removal")
         assert changes, "listeners are told about every change"
+    finally:
+        await d.stop()
+
+
+async def test_an_old_file_rewritten_in_place_is_seen_by_the_next_full_look(
+    settings: Settings, fdir: Path
+) -> None:
+    path = write_function(fdir, "old", ASYNC + "TIMEOUT = 1\n")
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))  # as a deploy that keeps mtimes leaves it
+    d = Discovery(settings)
+    await d.scan()
+    inode = path.stat().st_ino
+    with path.open("w") as f:  # in place: the directory does not change
+        f.write(ASYNC + "TIMEOUT = 2\n")
+    assert path.stat().st_ino == inode
+    await d.start()
+    try:
+        limit = FULL_SCAN_INTERVAL + 2.0  # the next full look, and the import
+        await wait_for(lambda: d.functions["old"].policy.timeout == 2.0, limit, "the edit")
     finally:
         await d.stop()
 

@@ -1,5 +1,6 @@
-"""Janitor: gone runners' consumers are deleted from every loaded function's group; a
-consumer holding work, and the runner's own, stay."""
+"""Janitor: gone runners' consumers are deleted from every loaded function's group, after the
+runner starts and after a runner went away, never on a clock; a consumer holding work, and
+the runner's own, stay."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from streamfn import registry
 from streamfn.client import Client
 from streamfn.keys import GROUP, Keys
 from streamfn.rdb import RDB
+from streamfn.registry import RunnerReport
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.groups import ensure_groups
-from streamfn.runner.janitor import CAP, JITTER, Janitor, sweep_interval
+from streamfn.runner.janitor import CAP, JITTER, Janitor, reapable_after, sweep_interval
 from streamfn.runner.metrics import Metrics
 from streamfn.settings import Settings
 from tests.lua.test_reap_consumers import consumers, idle_past
@@ -56,7 +59,7 @@ async def test_one_sweep_covers_every_function_past_the_per_call_cap(
     await idle_past(redis, keys.stream("alpha"), {*gone_alpha, "me"}, int(LIMIT * 1000))
     await idle_past(redis, keys.stream("beta"), {"gone-beta", "holding"}, int(LIMIT * 1000))
     metrics = Metrics(discovery.functions.__contains__)
-    janitor = Janitor(RDB(redis, use), use, "me", discovery, metrics)
+    janitor = Janitor(RDB(redis, use), redis, keys, use, "me", discovery, metrics)
 
     assert await janitor.sweep() == len(gone_alpha) + 1
 
@@ -68,26 +71,46 @@ async def test_one_sweep_covers_every_function_past_the_per_call_cap(
     assert await janitor.sweep() == 0
 
 
-async def test_first_sweep_is_offset_then_intervals_are_jittered(
-    settings: Settings, redis: Redis
+async def test_it_sweeps_after_it_starts_and_after_a_runner_goes_never_on_a_clock(
+    settings: Settings, redis: Redis, keys: Keys
 ) -> None:
     use = replace(settings, consumer_idle_limit=10.0)
-    discovery = Discovery(use)  # nothing loaded: sweeps make no Redis call
+    discovery = Discovery(use)  # nothing loaded: sweeps make no script call
     janitor = Janitor(
-        RDB(redis, use), use, "me", discovery, Metrics(lambda _: True), rng=random.Random(7)
+        RDB(redis, use),
+        redis,
+        keys,
+        use,
+        "me",
+        discovery,
+        Metrics(lambda _: True),
+        rng=random.Random(7),
     )
-    interval = sweep_interval(use)
-    assert interval == 5.0
+    interval, wait = sweep_interval(use), reapable_after(use)
+    assert (interval, wait) == (5.0, 10.0)
 
     first = await janitor.tick()
-    later = [await janitor.tick() for _ in range(50)]
-
-    assert 0 <= first <= interval and janitor.sweeps == 50
+    assert 0 <= first <= interval and janitor.sweeps == 0
+    assert len(janitor.sweep_at) == 2  # soon, and once a just-gone runner's consumer can go
+    janitor.sweep_at = [0.0]  # as if their time had come
+    await janitor.tick()
+    await janitor.tick()
+    assert janitor.sweeps == 1 and janitor.sweep_at == []
+    later = [await janitor.tick() for _ in range(20)]
+    assert janitor.sweeps == 1  # nobody went away: no sweep
     assert all(interval * (1 - JITTER) <= d <= interval * (1 + JITTER) for d in later)
     assert len(set(later)) > 1
-    # The bound allows for the longest gap between two sweeps.
-    ready = max(use.consumer_idle_limit, use.visibility_timeout + use.claim_interval)
-    assert cleanup_bound(use) >= ready + max(later)
+
+    report = RunnerReport("other", {}, {})
+    await registry.publish(redis, keys, report, 30)
+    await janitor.tick()
+    assert janitor.sweep_at == []
+    await registry.withdraw(redis, keys, "other")
+    await janitor.tick()
+    assert len(janitor.sweep_at) == 1  # "other" went away: one sweep, once its consumers can go
+    assert janitor.live == set()
+    # The bound allows for the report's lifetime, the next look, the wait and the jitter.
+    assert cleanup_bound(use) >= 5.0 + interval * (1 + JITTER) + wait + interval
 
 
 async def test_running_runner_reaps_gone_consumers_and_keeps_its_own(
@@ -105,6 +128,7 @@ async def test_running_runner_reaps_gone_consumers_and_keeps_its_own(
     await client.enqueue("work", {})
     await redis.xreadgroup(GROUP, "holding", {stream: ">"}, count=1)
     await redis.xgroup_createconsumer(stream, GROUP, "gone")
+    await idle_past(redis, stream, {"gone"}, int(LIMIT * 1000))  # gone before we start
     # A long visibility timeout: the held entry is never reclaimed during the test.
     use = replace(settings, consumer_idle_limit=LIMIT, visibility_timeout=30.0)
     runner = await start_runner(use)
@@ -116,10 +140,9 @@ async def test_running_runner_reaps_gone_consumers_and_keeps_its_own(
 
     await wait_for(gone, 10, "the gone consumer to be deleted")
     # The runner's own consumer is idle past the limit by now; it and the holder stay
-    # through two more sweeps.
+    # through another sweep (the one a runner's going away brings: the test above).
     await idle_past(redis, stream, {runner.consumer, "holding"}, int(LIMIT * 1000))
-    sweeps = runner.parts.janitor.sweeps
-    await wait_for(lambda: runner.parts.janitor.sweeps >= sweeps + 2, 10, "two more sweeps")
+    assert await runner.parts.janitor.sweep() == 0
     seen = await consumers(redis, stream)
     assert set(seen) == {runner.consumer, "holding"}
     assert seen["holding"]["pending"] == 1

@@ -1,4 +1,4 @@
-"""A schedule round's pure decisions: the horizon, the due split, the sleep, each step."""
+"""A schedule round's pure decisions: the horizon, the due split, each step."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from streamfn.schedules.due import (
     fire_call,
     horizon,
     scan_due,
-    sleep_after,
 )
 from streamfn.schedules.spec import build_spec
 
@@ -26,20 +25,12 @@ def test_horizon_is_unbounded_until_the_clock_is_measured() -> None:
 def test_scan_splits_at_now_and_finds_the_soonest_later() -> None:
     rows = [[(b"a", 900.0), (b"b", 1000.0), (b"c", 1200.0)], [(b"d", 1100.0)], []]
     scan = scan_due(["f", "g", "h"], rows, 1000, batch=500)
-    assert scan == Scan([("f", "a", 900), ("f", "b", 1000)], 1100, False)
+    assert scan == Scan([("f", "a", 900), ("f", "b", 1000)], 1100, False, 1000)
 
 
 def test_a_batch_full_of_due_ones_goes_again_at_once() -> None:
     scan = scan_due(["f"], [[(b"a", 1.0), (b"b", 2.0)]], 1000, batch=2)
     assert scan.again
-    assert sleep_after(scan, 1000, 0.05) == 0.0
-
-
-def test_sleep_until_the_soonest_never_past_max_sleep() -> None:
-    assert sleep_after(Scan([], None, False), 1000, 0.05) == 0.05
-    assert sleep_after(Scan([], 1020, False), 1000, 1.0) == pytest.approx(0.02)
-    assert sleep_after(Scan([], 5000, False), 1000, 1.0) == 1.0
-    assert sleep_after(Scan([], 990, False), 1000, 1.0) == 0.0
 
 
 def test_a_deleted_schedule_gets_the_empty_step() -> None:

@@ -1,6 +1,6 @@
 """Cluster readiness: every call of every schedule script passes keys of one hash slot.
 
-A spy on the loader records the KEYS each call passes while the store and a schedule loop drive
+A spy on the loader records the KEYS each call passes while the store and a firing round drive
 every ``schedule_*`` script; each call's keys must share the function's slot.
 """
 
@@ -13,11 +13,11 @@ from redis.asyncio import Redis
 from redis.crc import key_slot
 
 from streamfn.keys import Keys
-from streamfn.runner.clock import RedisClock
-from streamfn.runner.schedule_loop import ScheduleLoop
 from streamfn.schedules.definition import parse_definition
 from streamfn.schedules.store import ScheduleStore
 from streamfn.scripts import SCRIPTS
+from streamfn.timekeeping.clock import RedisClock
+from streamfn.timekeeping.schedule_fires import ScheduleFirer
 from tests.schedules.helpers import redis_ms
 from tests.support.script_spy import Calls, record_script_calls
 
@@ -36,7 +36,7 @@ async def test_each_schedule_script_call_uses_one_slot(
         at = (await redis_ms(redis)) // 1000 * 1000 - 3000
         await redis.zadd(keys.schedules(fn), {sid: at})
         await redis.hset(keys.schedule(fn, sid), "next_fire", at)
-    await ScheduleLoop(redis, keys, lambda: [fn], RedisClock(redis)).tick()
+    await ScheduleFirer(redis, keys, RedisClock(redis)).round([fn])
     await store.pause("a")
     await store.resume("a")
     await store.delete("a")

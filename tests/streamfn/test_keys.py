@@ -18,6 +18,8 @@ def test_queue_keys_and_invocations_match_the_single_key_names() -> None:
         k.stream("fn"),
         k.timers("fn"),
         k.invocation("fn", "fn.a"),
+        k.due_timers(k.tag("fn")),
+        k.active(k.tag("fn")),
     ]
     assert k.invocations("fn", ["fn.a", "fn.b"]) == [
         k.invocation("fn", "fn.a"),
@@ -43,6 +45,10 @@ def test_every_key_of_a_function_is_in_one_slot_with_its_channels() -> None:
         k.schedule("fn", "s1"),
         k.done_channel("fn"),
         k.cancel_channel("fn"),
+        k.due_timers(k.tag("fn")),
+        k.due_schedules(k.tag("fn")),
+        k.active(k.tag("fn")),
+        k.wake_channel(k.tag("fn")),
     ]
     assert len({slot(n) for n in names}) == 1
 
@@ -74,6 +80,7 @@ def test_partition_queues_sit_evenly_round_the_slot_ring(p: int) -> None:
     for j, q in enumerate(queues):
         names = [k.stream(q), k.timers(q), k.dead(q), k.invocation(q, "hot.x"), k.cancels(q)]
         names += [k.idempotency(q, "key"), k.done_channel(q), k.cancel_channel(q)]
+        names += [k.due_timers(k.tag(q)), k.active(k.tag(q)), k.wake_channel(k.tag(q))]
         assert {slot(n) for n in names} == {(home + round(j * 16384 / p)) % 16384}
     # The queues' channels join the shards' on request, each once.
     channels = k.done_channels(queues)

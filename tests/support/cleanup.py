@@ -1,17 +1,20 @@
 """How long a gone runner's consumers may outlive it, for the tests that check the janitor.
 
-Its entries are reclaimed after the visibility timeout plus a claim interval, its consumer
-must then be idle past ``STREAMFN_CONSUMER_IDLE_LIMIT``, and the next sweep of any runner
-deletes it; sweeps are ``sweep_interval`` apart, jittered by ``JITTER``.
+Its registry report outlives it by at most its TTL (three heartbeats, at least 5 s); a live
+runner's janitor sees it gone at its next look (``sweep_interval`` apart, jittered by
+``JITTER``), and sweeps once the consumer can go (``reapable_after``: its entries reclaimed,
+idle past ``STREAMFN_CONSUMER_IDLE_LIMIT``), plus up to one more interval of jitter.
 """
 
 from __future__ import annotations
 
-from streamfn.runner.janitor import JITTER, sweep_interval
+from streamfn.runner.announcer import MIN_TTL
+from streamfn.runner.janitor import JITTER, reapable_after, sweep_interval
 from streamfn.settings import Settings
 
 
 def cleanup_bound(settings: Settings) -> float:
     """Seconds from a runner's death until its consumers are deleted, while a runner runs."""
-    ready = max(settings.consumer_idle_limit, settings.visibility_timeout + settings.claim_interval)
-    return ready + sweep_interval(settings) * (1 + JITTER)
+    report_ttl = max(MIN_TTL, 3 * settings.heartbeat_interval)
+    looks = sweep_interval(settings) * (1 + JITTER)
+    return report_ttl + looks + reapable_after(settings) + sweep_interval(settings)

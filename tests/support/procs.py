@@ -1,5 +1,5 @@
-"""Real gateway and runner processes for end-to-end tests, started by :mod:`streamfn.launch`
-(the launcher ``streamfn dev`` and the bench use) and stopped by pid."""
+"""Real gateway, runner and scheduler processes for end-to-end tests, started by
+:mod:`streamfn.launch` (the launcher ``streamfn dev`` and the bench use) and stopped by pid."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from streamfn.launch import Child, ChildExited, NotReady, await_ready, spawn_gateway, spawn_runner
+from streamfn.launch import (
+    Child,
+    ChildExited,
+    NotReady,
+    await_ready,
+    spawn_gateway,
+    spawn_runner,
+    spawn_scheduler,
+)
 from streamfn.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +45,11 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
 def start_runner(settings: Settings, log_dir: Path, *args: str, **extra: str) -> Child:
     """``streamfn runner ARGS`` for ``settings``; its output goes to a file in ``log_dir``."""
     return spawn_runner(env_for(settings, **extra), log_dir, *args, cwd=ROOT)
+
+
+def start_scheduler(settings: Settings, log_dir: Path, **extra: str) -> Child:
+    """``streamfn scheduler`` for ``settings``; its output goes to a file in ``log_dir``."""
+    return spawn_scheduler(env_for(settings, **extra), log_dir, cwd=ROOT)
 
 
 async def start_gateway(settings: Settings, log_dir: Path, **extra: str) -> Child:

@@ -14,7 +14,7 @@ import time
 from streamfn.connection import AnyRedis
 from streamfn.loop import Loop
 
-log = logging.getLogger("streamfn.runner.clock")
+log = logging.getLogger("streamfn.timekeeping.clock")
 
 REFRESH_INTERVAL = 30.0
 

@@ -1,4 +1,5 @@
-"""The schedule loop: real time with three copies, misfire policies after an outage."""
+"""Schedule fires: real time with three timekeepers, misfire policies after an outage, and
+what a firing round does with paused, edited, finished and broken schedules."""
 
 from __future__ import annotations
 
@@ -7,28 +8,22 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from streamfn.connection import make_redis
 from streamfn.keys import Keys
-from streamfn.runner.clock import RedisClock
-from streamfn.runner.schedule_loop import ScheduleLoop
 from streamfn.schedules.definition import parse_definition
 from streamfn.schedules.due import Fired
 from streamfn.schedules.store import ScheduleStore
-from streamfn.settings import Settings
+from streamfn.timekeeping.clock import RedisClock
+from streamfn.timekeeping.schedule_fires import ScheduleFirer
 from tests.schedules.helpers import hash_of, redis_ms
 from tests.support.procs import wait_until
+from tests.timekeeping.conftest import StartTimekeeper
 
 FN = "echo"
 
 
-@pytest.fixture
-def store(redis: Redis, keys: Keys) -> ScheduleStore:
-    return ScheduleStore(redis, keys)
-
-
-def schedule_loop(redis: Redis, keys: Keys, functions: Any, **kwargs: Any) -> ScheduleLoop:
-    """A schedule loop with a clock of its own, not measured: its first read is unbounded."""
-    return ScheduleLoop(redis, keys, functions, RedisClock(redis), **kwargs)
+def firer(redis: Redis, keys: Keys, **kwargs: Any) -> ScheduleFirer:
+    """A firer with a clock of its own, not measured: its first read is unbounded."""
+    return ScheduleFirer(redis, keys, RedisClock(redis), **kwargs)
 
 
 async def fires_of(redis: Redis, keys: Keys, sid: str) -> list[dict[str, str]]:
@@ -47,29 +42,21 @@ async def redis_time_reaches(redis: Redis, at_ms: int, timeout: float) -> None:
 
 
 @pytest.mark.timeout(30)
-async def test_three_schedulers_fire_every_second_once_and_never_early(
-    store: ScheduleStore, redis: Redis, keys: Keys, settings: Settings
+async def test_three_timekeepers_fire_every_second_once_and_never_early(
+    store: ScheduleStore, redis: Redis, keys: Keys, start_timekeeper: StartTimekeeper
 ) -> None:
-    clients = [make_redis(settings) for _ in range(3)]
+    keepers = [await start_timekeeper() for _ in range(3)]
     seen: list[Fired] = []
-    loops = [schedule_loop(c, keys, lambda: [FN], on_fire=seen.append) for c in clients]
+    for keeper in keepers:
+        keeper.firer.on_fire = seen.append
     made, _ = await store.put(
         parse_definition({"function": FN, "cron": "* * * * * *"}, schedule_id="tick")
     )
     assert made.next_fire_ms is not None
     first = made.next_fire_ms
-    try:
-        for loop in loops:
-            await loop.clock.measure()  # as in a runner, whose clock starts first
-            await loop.start()
-        await redis_time_reaches(
-            redis, first + 4000 + 300, timeout=10
-        )  # five planned seconds, + slack
-    finally:
-        for loop in loops:
-            await loop.stop()
-        for c in clients:
-            await c.aclose()
+    await redis_time_reaches(redis, first + 4000 + 300, timeout=10)  # five planned seconds
+    for keeper in keepers:
+        await keeper.stop()
 
     fires = await fires_of(redis, keys, "tick")
     planned = sorted(int(f["x_planned"]) for f in fires)
@@ -79,7 +66,7 @@ async def test_three_schedulers_fire_every_second_once_and_never_early(
     assert all(int(f["queued_at"]) >= int(f["x_planned"]) for f in fires)  # none early
     assert await redis.xlen(keys.stream(FN)) == len(fires)
     assert sorted(f.planned_ms for f in seen) == planned
-    assert sum(loop.fired for loop in loops) == len(planned)
+    assert sum(keeper.firer.fired for keeper in keepers) == len(planned)
     assert all(0 <= f.lateness < 0.5 for f in seen), [f.lateness for f in seen]
     state = await store.get("tick")
     assert state is not None and state.fire_count == len(planned)
@@ -97,8 +84,8 @@ async def test_after_a_30_s_outage_the_policy_decides(
     gap_start = (now // 1000 - 30) * 1000  # as if every scheduler had been down for 30 s
     await redis.zadd(keys.schedules(FN), {"p": gap_start})
     await redis.hset(keys.schedule(FN, "p"), "next_fire", gap_start)
-    scheduler = schedule_loop(redis, keys, lambda: [FN])
-    await scheduler.tick()
+    scheduler = firer(redis, keys)
+    await scheduler.round([FN])
 
     fires = await fires_of(redis, keys, "p")
     late = [int(f["x_planned"]) for f in fires if int(f["queued_at"]) - int(f["x_planned"]) > 1000]
@@ -108,8 +95,8 @@ async def test_after_a_30_s_outage_the_policy_decides(
     state = await store.get("p")
     assert state is not None and state.next_fire_ms is not None
     assert state.next_fire_ms > max(int(f["x_planned"]) for f in fires)
-    # A second tick right away fires nothing more.
-    await scheduler.tick()
+    # A second round right away fires nothing more.
+    await scheduler.round([FN])
     assert len(await fires_of(redis, keys, "p")) == len(fires)
 
 
@@ -119,32 +106,37 @@ async def test_paused_and_future_schedules_do_not_fire(
     await store.put(parse_definition({"function": FN, "cron": "* * * * * *"}, schedule_id="a"))
     await store.pause("a")
     await store.put(parse_definition({"function": FN, "cron": "@yearly"}, schedule_id="b"))
-    scheduler = schedule_loop(redis, keys, lambda: [FN], max_sleep=0.05)
-    assert await scheduler.tick() == 0.05
+    scan = await firer(redis, keys).round([FN])
+    assert scan.due == [] and not scan.again
     assert await redis.exists(keys.stream(FN)) == 0
-    assert await schedule_loop(redis, keys, lambda: []).tick() == 0.05
+    # Only the yearly one is in the tag's index; the paused one is not due ever.
+    assert await redis.zscore(keys.due_schedules(keys.tag(FN)), FN) == (
+        await redis.zscore(keys.schedules(FN), "b")
+    )
+    assert (await firer(redis, keys).round([])).due == []
 
 
 @pytest.mark.parametrize("measured", [False, True])
-async def test_the_sleep_ends_at_the_next_due_schedule(
+async def test_a_round_sees_the_next_due_schedule(
     store: ScheduleStore, redis: Redis, keys: Keys, measured: bool
 ) -> None:
     await store.put(parse_definition({"function": FN, "cron": "@yearly"}, schedule_id="y"))
     soon = await redis_ms(redis) + 20
     await redis.zadd(keys.schedules(FN), {"y": soon})
     await redis.hset(keys.schedule(FN, "y"), "next_fire", soon)
-    loop = schedule_loop(redis, keys, lambda: [FN], max_sleep=1.0)
-    if measured:  # the horizon and the sleep by the clock's estimate, not the TIME reply
-        await loop.clock.measure()
-    delay = await loop.tick()
-    assert 0 <= delay <= 0.03
+    scheduler = firer(redis, keys)
+    if measured:  # the horizon by the clock's estimate, not unbounded
+        await scheduler.clock.measure()
+    scan = await scheduler.round([FN])
+    assert scan.due == [] and scan.soonest == soon
+    assert 0 < soon - scan.now_ms <= 20
 
 
 async def test_a_stray_zset_entry_is_dropped(
     store: ScheduleStore, redis: Redis, keys: Keys
 ) -> None:
     await redis.zadd(keys.schedules(FN), {"ghost": 1000})
-    await schedule_loop(redis, keys, lambda: [FN]).tick()
+    await firer(redis, keys).round([FN])
     assert await redis.zscore(keys.schedules(FN), "ghost") is None
 
 
@@ -158,15 +150,15 @@ async def test_an_edit_is_seen_by_a_scheduler_that_cached_the_old_definition(
 ) -> None:
     body: dict[str, Any] = {"function": FN, "cron": "* * * * * *", "payload": "old"}
     await store.put(parse_definition(body, schedule_id="e"))
-    scheduler = schedule_loop(redis, keys, lambda: [FN])
+    scheduler = firer(redis, keys)
     second = (await redis_ms(redis)) // 1000 * 1000
     await make_due(redis, keys, "e", second - 3000)
-    await scheduler.tick()  # caches the definition
+    await scheduler.round([FN])  # caches the definition
     edited, _ = await store.put(parse_definition({**body, "payload": "new"}, schedule_id="e"))
     assert edited.next_fire_ms is not None
     await redis_time_reaches(redis, edited.next_fire_ms, timeout=5)
     for _ in range(2):  # the first try is refused ("rev") and re-reads the definition
-        await scheduler.tick()
+        await scheduler.round([FN])
     fired = {int(f["x_planned"]): f["payload"] for f in await fires_of(redis, keys, "e")}
     assert fired[edited.next_fire_ms] == '"new"'
     assert [p for at, p in fired.items() if at < edited.next_fire_ms] == ['"old"'] * (
@@ -178,7 +170,7 @@ async def test_limit_finishes_a_schedule(store: ScheduleStore, redis: Redis, key
     body = {"function": FN, "cron": "* * * * * *", "misfire": "catch_up", "limit": 2}
     await store.put(parse_definition(body, schedule_id="l"))
     await make_due(redis, keys, "l", (await redis_ms(redis)) // 1000 * 1000 - 10_000)
-    await schedule_loop(redis, keys, lambda: [FN]).tick()
+    await firer(redis, keys).round([FN])
     assert len(await fires_of(redis, keys, "l")) == 2
     state = await store.get("l")
     assert state is not None and (state.state, state.fire_count) == ("finished", 2)
@@ -192,10 +184,10 @@ async def test_an_unreadable_schedule_does_not_stop_the_others(
         await store.put(parse_definition(body, schedule_id=sid))
         await make_due(redis, keys, sid, (await redis_ms(redis)) // 1000 * 1000)
     await redis.hset(keys.schedule(FN, "bad"), "kind", "every")  # "* * * * * *" is no interval
-    scheduler = schedule_loop(redis, keys, lambda: [FN])
-    await scheduler.tick()
-    await scheduler.tick()
+    scheduler = firer(redis, keys)
+    await scheduler.round([FN])
+    await scheduler.round([FN])
     assert len(await fires_of(redis, keys, "good")) == 1
     assert await fires_of(redis, keys, "bad") == []
     errors = [r for r in caplog.records if "unreadable" in r.getMessage()]
-    assert len(errors) == 1  # said once, not every tick
+    assert len(errors) == 1  # said once, not every round

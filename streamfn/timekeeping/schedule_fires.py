@@ -1,14 +1,16 @@
-"""Schedule loop: fire the due schedules of the loaded functions; any number of copies is safe.
+"""Schedule fires: enqueue the planned fires of the due schedules of some functions, exactly
+once whatever the number of copies doing the same.
 
-Each tick reads Redis ``TIME`` and the earliest schedules of every function in one pipeline,
+The timekeeper (:mod:`streamfn.timekeeping.timekeeper`) finds which functions have a due
+schedule in its tags' ``due_schedules`` indexes and calls :meth:`ScheduleFirer.round` with
+them.  A round reads Redis ``TIME`` and those functions' earliest schedules in one pipeline,
 plans each due schedule with its misfire policy from a cached definition
 (:mod:`streamfn.schedules.due`, pure), and sends the plans, a hundred at a time, to
 ``schedule_fire.lua``.  The script's compare-and-set on the schedule's score lets exactly one
-copy apply each step, so N runners never fire a planned time twice; the others are refused
+copy apply each step, so N timekeepers never fire a planned time twice; the others are refused
 and move on.  Copies shuffle their due lists so they mostly win different schedules.  The
-loop sleeps until the next schedule is due by the runner's estimate of Redis time
-(:class:`~streamfn.runner.clock.RedisClock`), never longer than ``max_sleep``; the estimate
-only decides when to ask, never what is due.
+clock estimate (:class:`~streamfn.timekeeping.clock.RedisClock`) only bounds what is read,
+never what is due.
 """
 
 from __future__ import annotations
@@ -23,25 +25,24 @@ from redis.asyncio import RedisCluster
 
 from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
-from streamfn.loop import Loop
-from streamfn.runner.clock import RedisClock
 from streamfn.schedules.due import (
     Cached,
     Due,
     Fired,
+    Scan,
     cached_from_hash,
     fire_call,
     horizon,
     scan_due,
-    sleep_after,
 )
 from streamfn.schedules.firing import GRACE_MS
 from streamfn.schedules.ops import FireCall, FireResult, ScheduleRDB
 from streamfn.scripts import Reply
+from streamfn.timekeeping.clock import RedisClock
 
-log = logging.getLogger("streamfn.runner.schedule_loop")
+log = logging.getLogger("streamfn.timekeeping.schedule_fires")
 
-BATCH = 500  # schedules read per function per tick; a full batch of due ones means tick again
+BATCH = 500  # schedules read per function per round; a full batch of due ones: go again
 CHUNK = 100  # schedules planned and fired per round trip
 PARALLEL = 4  # chunks in flight at once
 _CACHE_MAX = 100_000
@@ -49,46 +50,44 @@ _CACHE_MAX = 100_000
 Key = tuple[str, str]  # (function, schedule id)
 
 
-class ScheduleLoop(Loop):
-    """The schedule loop for the functions ``functions()`` returns (asked every tick)."""
-
-    name = "scheduler"
-    logger = log
+class ScheduleFirer:
+    """Fires the due schedules of the functions each :meth:`round` is given."""
 
     def __init__(
         self,
         redis: AnyRedis,
         keys: Keys,
-        functions: Callable[[], Iterable[str]],
         clock: RedisClock,
         *,
-        max_sleep: float = 0.05,
         grace_ms: int = GRACE_MS,
         on_fire: Callable[[Fired], None] | None = None,
         batch: int = BATCH,
     ) -> None:
-        super().__init__(max_sleep)
         self.redis = redis
         self.keys = keys
         self.rdb = ScheduleRDB(redis, keys)
-        self.functions = functions
         self.clock = clock
-        self.max_sleep = max_sleep
         self.grace_ms = grace_ms
         self.on_fire = on_fire
         self.batch = batch
         self.fired = 0  # planned times this copy enqueued
         self.refused = 0  # steps another copy applied first
+        self.moved: set[str] = set()  # functions one of whose schedules the last round moved
         self._cache: dict[Key, Cached] = {}
         self._unreadable: dict[Key, bytes | None] = {}  # -> the rev that failed
 
     def _estimate_ms(self) -> float | None:
         return self.clock.now_ms() if self.clock.measured else None
 
-    async def tick(self) -> float:
-        """Fire what is due now; returns the seconds to sleep before the next tick."""
-        functions = sorted(set(self.functions()))
-        highest = horizon(self._estimate_ms(), self.max_sleep)
+    async def round(self, functions: Iterable[str], *, within: float = 0.0) -> Scan:
+        """Fire what is due now of ``functions``' schedules.  Reads those due within
+        ``within`` seconds too, so the scan's ``soonest`` says when to come back; ``again``
+        when a batch was full of due ones (call again at once)."""
+        names = sorted(set(functions))
+        self.moved = set()
+        if not names:
+            return Scan([], None, False)
+        highest = horizon(self._estimate_ms(), within)
         # TIME rides in the pipeline on one node; redis-py's cluster pipeline refuses it.
         cluster = isinstance(self.redis, RedisCluster)
         if cluster:
@@ -96,7 +95,7 @@ class ScheduleLoop(Loop):
         async with self.redis.pipeline(transaction=False) as pipe:
             if not cluster:
                 pipe.time()
-            for fn in functions:
+            for fn in names:
                 pipe.zrange(
                     self.keys.schedules(fn),
                     "-inf",
@@ -110,10 +109,10 @@ class ScheduleLoop(Loop):
         if not cluster:
             (seconds, micros), replies = replies[0], replies[1:]
         now = int(seconds) * 1000 + int(micros) // 1000
-        scan = scan_due(functions, replies, now, self.batch)
+        scan = scan_due(names, replies, now, self.batch)
         if scan.due:
             await self._fire(scan.due, now)
-        return sleep_after(scan, self._estimate_ms() or now, self.max_sleep)
+        return scan
 
     async def _fire(self, due: list[Due], now: int) -> None:
         # Copies see the same due list: a random order makes them mostly win different
@@ -182,6 +181,8 @@ class ScheduleLoop(Loop):
 
     def _refused(self, call: FireCall, reason: str) -> None:
         self.refused += 1
+        if reason in (Reply.MOVED, Reply.MISSING):  # fired elsewhere, or a stray removed
+            self.moved.add(call.function)
         if reason != Reply.MOVED:  # changed under us: read it again next time
             self._cache.pop((call.function, call.schedule_id), None)
         if reason not in (Reply.MOVED, Reply.MISSING):
@@ -193,6 +194,7 @@ class ScheduleLoop(Loop):
             )
 
     def _applied(self, call: FireCall, result: FireResult) -> None:
+        self.moved.add(call.function)
         cached = self._cache.get((call.function, call.schedule_id))
         if cached is not None:
             cached.fire_count = result.fire_count

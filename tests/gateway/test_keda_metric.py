@@ -13,6 +13,7 @@ why the trigger does not use it.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -121,7 +122,7 @@ async def test_every_queue_of_a_partitioned_function_counts(
     client: Client, redis: Redis, keys: Keys, runner: FakeRunner
 ) -> None:
     wide = RunnerReport("r2", {"wide": {**POLICY, "partitions": 3}}, {}, "test", 2, 10)
-    await publish(redis, keys, wide, ttl_s=60)
+    await publish(redis, keys, wide, ttl_s=60, now_ms=int(time.time() * 1000))
     await refresh(client.app)
     ids = [await invoke(client, "/invoke/wide", n) for n in range(6)]  # two per queue
     await cancel(client, ids[0])

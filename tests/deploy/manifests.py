@@ -17,9 +17,11 @@ import copy
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -153,3 +155,33 @@ def references(doc: Doc) -> Iterator[tuple[str, str]]:
             yield "ConfigMap", volume["configMap"]["name"]
         if "secret" in volume:
             yield "Secret", volume["secret"]["secretName"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """The ScaledObject's metrics-api trigger: what KEDA requests and how it reads the answer."""
+
+    path: str
+    value_location: str
+    activation: float
+
+    @classmethod
+    def shipped(cls) -> Trigger:
+        """The one trigger of deploy/kubernetes/base/scaledobject.yaml."""
+        scaled = one(load(BASE / "scaledobject.yaml"), "ScaledObject", "streamfn-runner")
+        (trigger,) = scaled["spec"]["triggers"]
+        meta = trigger["metadata"]
+        assert (trigger["type"], meta["format"]) == ("metrics-api", "json")
+        return cls(
+            urlsplit(meta["url"]).path, meta["valueLocation"], float(meta["activationTargetValue"])
+        )
+
+    def read(self, status: int, body: Any) -> tuple[float, bool]:
+        """(value, active) from one answer, as KEDA's scaler reads it: anything but 200 is an
+        error; ``valueLocation`` is a GJSON path (ours: plain keys, ``a.b``); active is
+        value > ``activationTargetValue``."""
+        assert status == 200, (status, body)
+        for key in self.value_location.split("."):
+            body = body[key]
+        assert isinstance(body, int | float) and not isinstance(body, bool), body
+        return float(body), body > self.activation

@@ -15,40 +15,24 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 
 from streamfn.keys import Keys
 from streamfn.registry import RunnerReport, publish
-from tests.deploy.manifests import BASE, load, one
+from tests.deploy.manifests import Trigger
 from tests.gateway.conftest import POLICY, Client, refresh
 from tests.gateway.fake_runner import FakeRunner
 from tests.gateway.test_dead_letters import boom
 from tests.gateway.test_invocations import invoke
 
-SCALED = one(load(BASE / "scaledobject.yaml"), "ScaledObject", "streamfn-runner")
-(TRIGGER,) = SCALED["spec"]["triggers"]
-META: dict[str, str] = TRIGGER["metadata"]
-PATH = urlsplit(META["url"]).path
-ACTIVATION = float(META["activationTargetValue"])
-
-
-def gjson(body: Any, path: str) -> Any:
-    """A GJSON path of plain keys (``a.b.c``), the only form the trigger uses."""
-    for part in path.split("."):
-        body = body[part]
-    return body
+TRIGGER = Trigger.shipped()
 
 
 async def keda_reads(client: Client) -> tuple[float, bool]:
     """(metric value, active) as KEDA's metrics-api scaler computes them."""
-    assert META["format"] == "json"
-    response = await client.get(PATH)
-    assert response.status == 200, await response.text()
-    value = gjson(await response.json(), META["valueLocation"])
-    assert isinstance(value, int | float), value
-    return float(value), value > ACTIVATION
+    response = await client.get(TRIGGER.path)
+    return TRIGGER.read(response.status, await response.json())
 
 
 async def lag(redis: Redis, keys: Keys, queue: str) -> Any:
@@ -127,6 +111,6 @@ async def test_every_queue_of_a_partitioned_function_counts(
     ids = [await invoke(client, "/invoke/wide", n) for n in range(6)]  # two per queue
     await cancel(client, ids[0])
     await invoke(client)  # and one of echo
-    body = await (await client.get(PATH)).json()
+    body = await (await client.get(TRIGGER.path)).json()
     assert (body["functions"], body["queues"]) == (3, 5)  # echo, slow: 1 queue; wide: 3
     assert await keda_reads(client) == (6, True)

@@ -32,7 +32,8 @@ async def get_backlog(request: web.Request) -> web.Response:
     old = await read_layouts(redis, keys)
     queues: set[str] = set()
     for fn, entry in functions.items():
-        for p in {int(entry.get("partitions", 1)), *old.get(fn, {})}:
-            queues.update(partitions.queues(fn, p))
+        for p in {int(entry.get("partitions") or 1), *old.get(fn, {})}:
+            if partitions.is_partition_count(p):
+                queues.update(partitions.queues(fn, p))
     total = await read_backlog(redis, keys, sorted(queues))
     return model_response(Backlog(backlog=total, functions=len(functions), queues=len(queues)))

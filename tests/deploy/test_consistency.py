@@ -1,6 +1,7 @@
 """deploy/kubernetes says what the code does: settings that parse, grace periods that outlast
 the runner's shutdown, probes on paths and ports that are served, a KEDA trigger that reads
-the gateway's backlog, commands that exist, and the image version of this package."""
+the gateway's backlog, commands that exist (gateway, runner, scheduler), and the image version
+of this package."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import pytest
 
 from streamfn.cli import DELEGATED
 from streamfn.gateway.models import Backlog
@@ -133,17 +132,11 @@ def commands(path: Path) -> list[tuple[str, str]]:
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
-def test_every_base_pod_runs_a_streamfn_command_of_this_version() -> None:
-    found = [cmd for p in manifest_files() if p.parent == BASE for cmd in commands(p)]
-    assert sorted(found) == [(f"streamfn:{VERSION}", "gateway"), (f"streamfn:{VERSION}", "runner")]
+def test_every_pod_runs_a_streamfn_command_of_this_version() -> None:
+    found = sorted(cmd for p in manifest_files() for cmd in commands(p))
+    image = f"streamfn:{VERSION}"
+    assert found == [(image, "gateway"), (image, "runner"), (image, "scheduler")]
     assert all(command in DELEGATED for _, command in found)
-
-
-def test_the_scheduler_component_runs_streamfn_scheduler() -> None:
-    (found,) = commands(DEPLOY / "components" / "scheduler" / "scheduler.yaml")
-    assert found == (f"streamfn:{VERSION}", "scheduler")
-    if "scheduler" not in DELEGATED:
-        pytest.skip("`streamfn scheduler` (issue 12's timer process) is not in this streamfn yet")
 
 
 def test_the_configmap_overlay_ships_the_repositorys_echo() -> None:

@@ -5,7 +5,6 @@ ConfigMap and Secret a pod uses present in its namespace.  No cluster is involve
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
@@ -86,6 +85,11 @@ def check_rendered(docs: list[Doc]) -> None:
 def test_each_kustomization_renders_valid_objects(directory: Path) -> None:
     docs = render(directory)
     check_rendered(docs)
+    assert {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"} == {
+        "streamfn-gateway",
+        "streamfn-runner",
+        "streamfn-scheduler",
+    }
     assert {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"} == {
         "streamfn"
     }
@@ -111,18 +115,3 @@ def image_functions_dir() -> str:
     text = (DEPLOY.parents[1] / "Dockerfile").read_text()
     (value,) = re.findall(r"STREAMFN_FUNCTIONS_DIR=(\S+)", text)
     return value
-
-
-@needs_kubectl
-def test_the_scheduler_component_renders_with_the_base(tmp_path: Path) -> None:
-    """An overlay as docs/deploy.md writes it: the base, its namespace, the component."""
-    rel = os.path.relpath(DEPLOY, tmp_path)
-    (tmp_path / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-        f"namespace: streamfn\nresources:\n  - {rel}/base\n"
-        f"components:\n  - {rel}/components/scheduler\n"
-    )
-    docs = render(tmp_path)
-    check_rendered(docs)
-    scheduler = one(docs, "Deployment", "streamfn-scheduler")
-    assert scheduler["spec"]["template"]["spec"]["containers"][0]["args"] == ["scheduler"]

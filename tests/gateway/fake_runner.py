@@ -32,6 +32,7 @@ class FakeRunner:
         self.keys = Keys.of(settings)
         self.rdb = RDB(redis, settings)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def ensure_group(self, function: str) -> None:
         try:
@@ -77,14 +78,20 @@ class FakeRunner:
         """Finish everything that arrives on ``function``'s stream until stopped."""
 
         async def loop() -> None:
-            while True:
+            while not self._stopping:
                 await self.run_once(function, outcome)
 
+        self._stopping = False
         self._task = asyncio.create_task(loop())
 
     async def stop(self) -> None:
+        """Stop the loop; bounded: a cancel landing inside redis-py's cluster client can be
+        swallowed by its retry, so the flag (checked each round) ends the loop too."""
         if self._task is not None:
+            self._stopping = True
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task}, timeout=5.0)
+            if self._task.done() and not self._task.cancelled():
+                with contextlib.suppress(Exception):
+                    self._task.result()  # e.g. the stream dropped under a blocked read
             self._task = None

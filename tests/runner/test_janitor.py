@@ -5,6 +5,7 @@ the runner's own, stay."""
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,7 +103,7 @@ async def test_it_sweeps_after_it_starts_and_after_a_runner_goes_never_on_a_cloc
     assert len(set(later)) > 1
 
     report = RunnerReport("other", {}, {})
-    await registry.publish(redis, keys, report, 30)
+    await registry.publish(redis, keys, report, 30, now_ms=int(time.time() * 1000))
     await janitor.tick()
     assert janitor.sweep_at == []
     await registry.withdraw(redis, keys, "other")

@@ -108,17 +108,19 @@ class Discovery:
         if key is None or key != self._dir_key or now >= self._full_at:
             self._dir_key, self._full_at = key, now + FULL_SCAN_INTERVAL
             return self._snapshot()
-        found = dict(self._seen)
         recent = time.time_ns() - int(RECENT_S * 1e9)
         directory = str(self.directory)
+        changed: dict[str, FileKey] = {}
         for name, (mtime, _, _) in self._seen.items():
             if mtime >= recent:
                 try:
                     st = os.stat(os.path.join(directory, name))
                 except OSError:  # gone: the directory's mtime says so at the next poll
                     continue
-                found[name] = (st.st_mtime_ns, st.st_size, st.st_ino)
-        return found
+                now_key = (st.st_mtime_ns, st.st_size, st.st_ino)
+                if now_key != self._seen[name]:
+                    changed[name] = now_key
+        return {**self._seen, **changed} if changed else self._seen
 
     def _snapshot(self) -> dict[str, FileKey] | None:
         try:
@@ -140,6 +142,8 @@ class Discovery:
     async def scan(self) -> bool:
         """One poll of the directory; returns True (and notifies listeners) on any change."""
         found = self._look()
+        if found is self._seen:  # the directory and the files being edited are as they were
+            return False
         if found is None:
             changed = self._directory_missing()
         else:

@@ -24,9 +24,9 @@ When it sweeps.  Consumers are left behind only when runners go away, so the jan
 sweep on a clock: every sweep interval (jittered) it reads which runners are live (their
 registry reports, one read however many functions), and a runner that was live and is no
 longer makes it sweep once its consumers can be deleted: ``max(idle limit, visibility timeout
-+ claim interval)`` later.  It also sweeps twice after it starts, soon (for runners gone long
-before) and that long after (for runners that died just before it came up).  So an idle
-runner sends no script call per function at all, and a gone runner's consumer is deleted
++ claim interval)`` later.  It also sweeps once that long after it starts, for runners that
+went away before it came up (all of them at once, say, when a fleet scaled to zero).  So an
+idle runner sends no script call per function at all, and a gone runner's consumer is deleted
 within its report's lifetime (three heartbeats), that wait and two sweep intervals of its
 death, while a runner runs (``tests/support/cleanup.py``).  Every runner sweeps (the script is
 idempotent), so cleanup goes on while any runner runs; the jitter keeps a fleet from
@@ -106,9 +106,9 @@ class Janitor(Loop):
     async def tick(self) -> float:
         now = time.monotonic()
         live = {r.runner_id for r in (await read_catalog(self.redis, self.keys)).runners}
-        if self.live is None:  # just started: for runners gone long ago, and just before
-            self.sweep_at += [now + self.rng.uniform(0, self.interval), now + self.wait]
-        elif self.live - live:
+        # Just started (runners may have gone before it came up), or a runner went away:
+        # sweep once their consumers can go.
+        if self.live is None or self.live - live:
             self.sweep_at.append(now + self.wait + self.rng.uniform(0, self.interval))
         self.live = live
         if any(at <= now for at in self.sweep_at):

@@ -5,8 +5,10 @@ For each N of 3, 300 and 1,000 (``--n N``: that N alone), a fresh namespace gets
 dir of N no-op handlers (``idle_0001`` ...), one gateway and ``--runners`` runners serving all of
 them (and whatever else the deployment of this commit starts beside them:
 :func:`bench.harness.BenchStack.start_background`).  Once every runner reports all N and the
-gateway lists them, the stack settles for 5 s (1 s with ``--quick``), then each repeat is a
-window of 30 s (5 s with ``--quick``) with no invocation at all.  Over the window:
+gateway lists them, the stack settles for 12 s (1 s with ``--quick``: past the scheduler's
+first look at the runners' reports, 10 s apart, after which it enters their queues in its
+indexes once), then each repeat is a window of 30 s (5 s with ``--quick``) with no invocation
+at all.  Over the window:
 ``n<N>_runner_cpu_pct`` (the runner processes' utime + stime from ``/proc``, in % of one
 core), ``n<N>_gateway_cpu_pct``, ``n<N>_background_cpu_pct`` (the other processes, 0 when
 there are none), ``n<N>_redis_cpu_pct`` (``used_cpu_user + used_cpu_sys``),
@@ -34,7 +36,7 @@ from streamfn.launch import Child
 NAME = "idle"
 SIZES = (3, 300, 1000)
 WINDOW_S, QUICK_WINDOW_S = 30.0, 5.0
-SETTLE_S, QUICK_SETTLE_S = 5.0, 1.0
+SETTLE_S, QUICK_SETTLE_S = 12.0, 1.0
 TARGET_CPU_PCT = 5.0
 TARGET_COMMANDS_RATIO = 2.0
 READY_TIMEOUT = 120.0

@@ -91,9 +91,10 @@ async def test_it_sweeps_after_it_starts_and_after_a_runner_goes_never_on_a_cloc
     assert (interval, wait) == (5.0, 10.0)
 
     first = await janitor.tick()
-    assert 0 <= first <= interval and janitor.sweeps == 0
-    assert len(janitor.sweep_at) == 2  # soon, and once a just-gone runner's consumer can go
-    janitor.sweep_at = [0.0]  # as if their time had come
+    assert 0 <= first <= interval * (1 + JITTER) and janitor.sweeps == 0
+    (at,) = janitor.sweep_at  # once the consumers of runners gone before it started can go
+    assert wait <= at - time.monotonic() <= wait + interval
+    janitor.sweep_at = [0.0]  # as if its time had come
     await janitor.tick()
     await janitor.tick()
     assert janitor.sweeps == 1 and janitor.sweep_at == []
@@ -114,7 +115,7 @@ async def test_it_sweeps_after_it_starts_and_after_a_runner_goes_never_on_a_cloc
     assert cleanup_bound(use) >= 5.0 + interval * (1 + JITTER) + wait + interval
 
 
-async def test_running_runner_reaps_gone_consumers_and_keeps_its_own(
+async def test_a_started_runner_reaps_consumers_gone_before_it_came_up(
     settings: Settings,
     fdir: Path,
     redis: Redis,
@@ -124,14 +125,10 @@ async def test_running_runner_reaps_gone_consumers_and_keeps_its_own(
 ) -> None:
     write_function(fdir, "work", NOOP)
     stream = keys.stream("work")
-    # Before any runner: a dead runner's consumer holding an entry, and one holding nothing.
     await ensure_groups(redis, keys, ["work"])
-    await client.enqueue("work", {})
-    await redis.xreadgroup(GROUP, "holding", {stream: ">"}, count=1)
-    await redis.xgroup_createconsumer(stream, GROUP, "gone")
-    await idle_past(redis, stream, {"gone"}, int(LIMIT * 1000))  # gone before we start
-    # A long visibility timeout: the held entry is never reclaimed during the test.
-    use = replace(settings, consumer_idle_limit=LIMIT, visibility_timeout=30.0)
+    await redis.xgroup_createconsumer(stream, GROUP, "gone")  # a runner gone before we start
+    # Short leases: the start-up sweep comes one visibility timeout and claim interval in.
+    use = replace(settings, consumer_idle_limit=LIMIT, visibility_timeout=1.0, claim_interval=0.2)
     runner = await start_runner(use)
     [done] = await wait_final(client, [(await client.enqueue("work", {})).id])
     assert done.status == "succeeded"
@@ -140,8 +137,27 @@ async def test_running_runner_reaps_gone_consumers_and_keeps_its_own(
         return "gone" not in await consumers(redis, stream)
 
     await wait_for(gone, 10, "the gone consumer to be deleted")
-    # The runner's own consumer is idle past the limit by now; it and the holder stay
-    # through another sweep (the one a runner's going away brings: the test above).
+    assert runner.consumer in await consumers(redis, stream)
+
+
+async def test_a_sweep_keeps_a_consumer_holding_work_and_the_runners_own(
+    settings: Settings,
+    fdir: Path,
+    redis: Redis,
+    keys: Keys,
+    client: Client,
+    start_runner: StartRunner,
+) -> None:
+    write_function(fdir, "work", NOOP)
+    stream = keys.stream("work")
+    await ensure_groups(redis, keys, ["work"])
+    await client.enqueue("work", {})
+    await redis.xreadgroup(GROUP, "holding", {stream: ">"}, count=1)
+    # A long visibility timeout: the held entry is never reclaimed during the test.
+    use = replace(settings, consumer_idle_limit=LIMIT, visibility_timeout=30.0)
+    runner = await start_runner(use)
+    [done] = await wait_final(client, [(await client.enqueue("work", {})).id])
+    assert done.status == "succeeded"
     await idle_past(redis, stream, {runner.consumer, "holding"}, int(LIMIT * 1000))
     assert await runner.parts.janitor.sweep() == 0
     seen = await consumers(redis, stream)

@@ -21,16 +21,19 @@ Why this never loses work:
   consumer is never a candidate.
 
 When it sweeps.  Consumers are left behind only when runners go away, so the janitor does not
-sweep on a clock: every sweep interval (jittered) it reads which runners are live (their
-registry reports, one read however many functions), and a runner that was live and is no
-longer makes it sweep once its consumers can be deleted: ``max(idle limit, visibility timeout
-+ claim interval)`` later.  It also sweeps once that long after it starts, for runners that
-went away before it came up (all of them at once, say, when a fleet scaled to zero).  So an
+sweep on a clock.  Every sweep interval (jittered) it reads which runners are live (their
+registry reports, one read however many functions) and the shared record of departures
+(:mod:`streamfn.departures`: a runner that withdrew, or whose report expired, with when it
+was noticed).  Each departure makes it sweep once that runner's consumers can be deleted,
+``max(idle limit, visibility timeout + claim interval)`` after it was noticed.  The record is
+shared, so this holds even when the runners that noticed a departure are gone before its
+time (a crash loop, or a rolling restart quicker than the wait): whichever runners are live
+then sweep.  It also sweeps once that long after it starts, for runners that went away
+unnoticed before it came up (all of them at once, say, when a fleet scaled to zero).  So an
 idle runner sends no script call per function at all, and a gone runner's consumer is deleted
 within its report's lifetime (three heartbeats), that wait and two sweep intervals of its
-death, while a runner runs (``tests/support/cleanup.py``).  Every runner sweeps (the script is
-idempotent), so cleanup goes on while any runner runs; the jitter keeps a fleet from
-sweeping in step.
+death, while any runner runs (``tests/support/cleanup.py``).  Every runner sweeps (the script
+is idempotent); the jitter keeps a fleet from sweeping in step.
 """
 
 from __future__ import annotations
@@ -39,10 +42,12 @@ import logging
 import random
 import time
 
+from streamfn import departures
 from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
 from streamfn.loop import Loop
 from streamfn.rdb import RDB
+from streamfn.redis_time import redis_now_ms
 from streamfn.registry import read_catalog
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.metrics import Metrics
@@ -97,20 +102,29 @@ class Janitor(Loop):
         self.rng = rng or random.Random()
         self.sweeps = 0
         self.reaped = 0
-        self.live: set[str] | None = None  # runner ids live at the last look (None: before)
+        self.started = False
+        self.seen: set[str] = set()  # departures already given a sweep
         self.sweep_at: list[float] = []  # monotonic times of the sweeps to come
 
     def _jitter(self) -> float:
         return self.interval * self.rng.uniform(1 - JITTER, 1 + JITTER)
 
     async def tick(self) -> float:
+        # The catalog read records runners whose report expired as departed.
+        await read_catalog(self.redis, self.keys)
+        gone = await departures.read(self.redis, self.keys)
         now = time.monotonic()
-        live = {r.runner_id for r in (await read_catalog(self.redis, self.keys)).runners}
-        # Just started (runners may have gone before it came up), or a runner went away:
-        # sweep once their consumers can go.
-        if self.live is None or self.live - live:
+        if not self.started:  # runners may have gone unnoticed before it came up
+            self.started = True
             self.sweep_at.append(now + self.wait + self.rng.uniform(0, self.interval))
-        self.live = live
+        new = {r: at for r, at in gone.items() if r not in self.seen}
+        if new:  # sweep once each one's consumers can go
+            redis_ms = await redis_now_ms(self.redis)
+            for at_ms in set(new.values()):
+                due = max(0.0, (at_ms - redis_ms) / 1000 + self.wait)
+                self.sweep_at.append(now + due + self.rng.uniform(0, self.interval))
+            self.seen.update(new)
+        self.seen &= gone.keys()  # trimmed from the record: forget them
         if any(at <= now for at in self.sweep_at):
             self.sweep_at = [at for at in self.sweep_at if at > now]
             await self.sweep()

@@ -26,6 +26,7 @@ namespace, and changing it relocates every key (drain first).
 | ``{<ns>:registry}:layouts``           | hash   | ``<fn>:<P>`` -> last announced (ms)             |
 | ``{<ns>:registry}:deployed``          | hash   | fn -> JSON {policy, last seen loaded (ms)}      |
 | ``{<ns>:registry}:removed``           | hash   | fn -> JSON {when (ms), why} of removed ones     |
+| ``{<ns>:registry}:departed``          | zset   | runner id -> when it went away (ms, 10 min)     |
 | ``{tag}:due_timers``                  | zset   | queue -> its earliest timer's due ms            |
 | ``{tag}:due_schedules``               | zset   | function -> its earliest schedule's next fire   |
 | ``{tag}:active``                      | set    | queues whose stream holds entries               |
@@ -293,6 +294,12 @@ class Keys:
     @property
     def runners(self) -> str:
         return f"{{{self.namespace}:registry}}:runners"
+
+    @property
+    def departed(self) -> str:
+        """Zset runner id -> when it was found gone (ms): the janitors' cue
+        (:mod:`streamfn.departures`)."""
+        return f"{{{self.namespace}:registry}}:departed"
 
     def runner(self, runner_id: str) -> str:
         return f"{{{self.namespace}:registry}}:runner:{runner_id}"

@@ -25,6 +25,7 @@ from redis.exceptions import ResponseError
 from streamfn import partitions
 from streamfn.connection import AnyRedis
 from streamfn.keys import GROUP, Keys
+from streamfn.redis_time import redis_now_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +85,7 @@ async def read_counts(
     flat = [(fn, q) for fn, names in queues.items() for q in names]
     if not flat:
         return {}
-    seconds, micros = await redis.time()  # alone: a cluster pipeline refuses keyless commands
-    now_ms = int(seconds) * 1000 + int(micros) // 1000
+    now_ms = await redis_now_ms(redis)
     async with redis.pipeline(transaction=False) as pipe:
         for _, q in flat:
             pipe.xlen(keys.stream(q))

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamfn import codec, deployed
+from streamfn import codec, departures, deployed
 from streamfn.connection import AnyRedis
 from streamfn.deployed import Loaded
 from streamfn.keys import Keys
+from streamfn.redis_time import redis_now_ms
 from streamfn.settings import DEFAULTS
 
 
@@ -86,11 +87,13 @@ async def withdraw(
     loaded, were last seen now: their retention runs from ``now_ms`` (Redis clock)."""
     if functions and now_ms is None:
         raise ValueError("withdraw: the functions a runner had were seen at now_ms: pass it")
+    at = await redis_now_ms(redis) if now_ms is None else now_ms
     async with redis.pipeline(transaction=False) as pipe:
         # Not pipe.delete: redis-py's cluster pipeline makes its multi-key commands coroutines.
         pipe.execute_command("DEL", keys.runner(runner_id))
         pipe.srem(keys.runners, runner_id)
-        deployed.record_loaded(pipe, keys, functions or {}, now_ms or 0)
+        deployed.record_loaded(pipe, keys, functions or {}, at)
+        departures.record(pipe, keys, [runner_id], at)
         await pipe.execute()
 
 
@@ -128,14 +131,19 @@ def loaded_by(reports: list[RunnerReport]) -> dict[str, Loaded]:
 
 
 async def read_reports(redis: AnyRedis, keys: Keys, ids: set[bytes]) -> list[RunnerReport]:
-    """The live reports among ``ids``; ids whose report expired are dropped from the index."""
+    """The live reports among ``ids``; ids whose report expired are dropped from the index,
+    and recorded as departed (:mod:`streamfn.departures`)."""
     names = sorted(i.decode() for i in ids)
     if not names:
         return []
     raws: list[bytes | None] = await redis.mget([keys.runner(i) for i in names])  # type: ignore[assignment]
     gone = [i for i, raw in zip(names, raws, strict=True) if raw is None]
     if gone:
-        await redis.srem(keys.runners, *gone)
+        now_ms = await redis_now_ms(redis)
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.srem(keys.runners, *gone)
+            departures.record(pipe, keys, gone, now_ms)
+            await pipe.execute()
     return [RunnerReport.from_json(raw) for raw in raws if raw is not None]
 
 
@@ -162,9 +170,7 @@ async def read_catalog(
     removals = deployed.parse_removals(raw_removed)
     now_ms = 0
     if deployed.needs_clock(loaded, removing, deployments, removals):
-        # TIME on its own: redis-py's cluster pipeline refuses keyless commands.
-        seconds, micros = await redis.time()
-        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        now_ms = await redis_now_ms(redis)
     states = deployed.classify(
         loaded,
         removing,

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from streamfn import partitions
 from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
+from streamfn.redis_time import redis_now_ms
 
 DEPTH = "streamfn_stream_depth"
 OLDEST_AGE = "streamfn_stream_oldest_age_seconds"
@@ -60,14 +61,12 @@ async def read_stream_stats(
     busy = [q for q in queues if q in active]
     if not busy:
         return stats
-    # TIME on its own: redis-py's cluster pipeline refuses keyless commands.
-    seconds, micros = await redis.time()
+    now_ms = await redis_now_ms(redis)
     async with redis.pipeline(transaction=False) as pipe:
         for queue in busy:
             pipe.xlen(keys.stream(queue))
             pipe.xrange(keys.stream(queue), count=1)
         replies: list[Any] = await pipe.execute()
-    now_ms = int(seconds) * 1000 + int(micros) // 1000
     for i, queue in enumerate(busy):
         depth, first = replies[2 * i], replies[1 + 2 * i]
         age = 0.0

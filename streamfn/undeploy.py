@@ -16,6 +16,7 @@ from streamfn import deployed
 from streamfn.connection import AnyRedis
 from streamfn.deployed import OPERATOR, Removal
 from streamfn.keys import Keys
+from streamfn.redis_time import redis_now_ms
 from streamfn.registry import read_catalog
 
 
@@ -57,8 +58,7 @@ async def undeploy(
         raise StillLoaded(
             function, [r.runner_id for r in catalog.runners if function in r.functions]
         )
-    seconds, micros = await redis.time()
-    at = int(seconds) * 1000 + int(micros) // 1000
+    at = await redis_now_ms(redis)
     await deployed.record_removed(redis, keys, {function: Removal(at, OPERATOR)})
     removed = {k: v for k, v in entry.items() if k != "retained_until"}
     return {**removed, "state": deployed.REMOVED, "reason": OPERATOR, "removed_at": at}

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from streamfn.connection import AnyRedis
 from streamfn.keys import Keys
+from streamfn.redis_time import redis_now_ms
 from streamfn.schedules.definition import ScheduleDef
 from streamfn.schedules.ops import ScheduleRDB
 from streamfn.schedules.schedule import Schedule, schedule_from_hash, spec_from_hash
@@ -41,8 +42,7 @@ class ScheduleStore:
 
     async def now_ms(self) -> int:
         """Redis ``TIME`` in epoch ms: the only clock schedules use."""
-        seconds, micros = await self.redis.time()
-        return int(seconds) * 1000 + int(micros) // 1000
+        return await redis_now_ms(self.redis)
 
     async def function_of(self, schedule_id: str) -> str | None:
         raw: Any = await self.redis.hget(self.keys.schedule_index, schedule_id)

@@ -4,6 +4,7 @@ the runner's own, stay."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from dataclasses import replace
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from streamfn import registry
+from streamfn import departures, registry
 from streamfn.client import Client
 from streamfn.keys import GROUP, Keys
 from streamfn.rdb import RDB
@@ -109,10 +110,46 @@ async def test_it_sweeps_after_it_starts_and_after_a_runner_goes_never_on_a_cloc
     assert janitor.sweep_at == []
     await registry.withdraw(redis, keys, "other")
     await janitor.tick()
-    assert len(janitor.sweep_at) == 1  # "other" went away: one sweep, once its consumers can go
-    assert janitor.live == set()
+    (at,) = janitor.sweep_at  # "other" went away: one sweep, once its consumers can go
+    assert wait - 1 <= at - time.monotonic() <= wait + interval
+    await janitor.tick()
+    assert len(janitor.sweep_at) == 1  # a departure is given one sweep, however many looks
     # The bound allows for the report's lifetime, the next look, the wait and the jitter.
     assert cleanup_bound(use) >= 5.0 + interval * (1 + JITTER) + wait + interval
+
+
+async def test_a_departure_another_runner_saw_is_swept_for_by_a_runner_started_after_it(
+    settings: Settings, redis: Redis, keys: Keys
+) -> None:
+    """A crash loop: the runners that saw a runner go are gone before its consumers can be
+    deleted; a runner started since sweeps for it at the departure's time, not its own."""
+    use = replace(settings, consumer_idle_limit=10.0)
+    interval, wait = sweep_interval(use), reapable_after(use)
+    report = RunnerReport("gone", {}, {})
+    await registry.publish(redis, keys, report, 30, now_ms=int(time.time() * 1000))
+    await registry.withdraw(redis, keys, "gone")  # noticed (and recorded) by someone else
+    assert set(await departures.read(redis, keys)) == {"gone"}
+    await asyncio.sleep(0.5)  # the departure is half a second old when the janitor starts
+    janitor = Janitor(
+        RDB(redis, use), redis, keys, use, "me", Discovery(use), Metrics(lambda _: True)
+    )
+    await janitor.tick()
+    start_up, for_gone = sorted(at - time.monotonic() for at in janitor.sweep_at)
+    assert wait - 0.5 - 0.3 <= start_up and for_gone <= wait + interval
+    assert for_gone - start_up < interval  # ~0.5 s sooner than its own start-up sweep
+    assert min(janitor.sweep_at) - time.monotonic() <= wait - 0.5 + interval
+
+
+async def test_departures_are_recorded_once_and_trimmed(redis: Redis, keys: Keys) -> None:
+    async with redis.pipeline(transaction=False) as pipe:
+        departures.record(pipe, keys, ["old"], 1_000)
+        departures.record(pipe, keys, ["a", "b"], 1_000 + departures.KEEP_MS + 1)
+        departures.record(pipe, keys, ["a"], 1_000 + departures.KEEP_MS + 2)  # NX: first kept
+        await pipe.execute()
+    assert await departures.read(redis, keys) == {
+        "a": 1_000 + departures.KEEP_MS + 1,
+        "b": 1_000 + departures.KEEP_MS + 1,
+    }
 
 
 async def test_a_started_runner_reaps_consumers_gone_before_it_came_up(

@@ -161,7 +161,8 @@ async def read_catalog(
     deployments = deployed.parse_deployments(raw_deployed)
     removals = deployed.parse_removals(raw_removed)
     now_ms = 0
-    if deployed.needs_clock(loaded, removing, deployments, removals):
+    retention_ms = int(retention_s * 1000)
+    if deployed.needs_clock(loaded, removing, deployments, removals, retention_ms):
         # TIME on its own: redis-py's cluster pipeline refuses keyless commands.
         seconds, micros = await redis.time()
         now_ms = int(seconds) * 1000 + int(micros) // 1000
@@ -171,6 +172,6 @@ async def read_catalog(
         deployments,
         removals,
         now_ms=now_ms,
-        retention_ms=int(retention_s * 1000),
+        retention_ms=retention_ms,
     )
     return Catalog(reports, states.functions, states.removed)

@@ -126,7 +126,8 @@ def classify(
     """The state of each function loaded or deployed (a removal of a name never deployed
     changes nothing).  ``removing``: names live runners lost the file of (-> when);
     ``now_ms`` (Redis clock) decides retention, so it matters only for functions no live
-    runner loads and nothing removed."""
+    runner loads and nothing removed; ``retention_ms`` 0 keeps them until they are removed
+    (a deployment that scales its runners to zero for as long as it likes)."""
     functions: dict[str, dict[str, Any]] = {}
     removed: dict[str, dict[str, Any]] = {}
     for fn in sorted({*loaded, *deployments}):
@@ -136,14 +137,16 @@ def classify(
             continue
         known = deployments[fn]
         entry = {"name": fn, **known.policy, "last_seen_at": known.seen_ms}
-        until = known.seen_ms + retention_ms
+        until = known.seen_ms + retention_ms if retention_ms > 0 else None
         removal = removals.get(fn)
         if removal is None and fn in removing:
             removal = Removal(removing[fn], FILE_REMOVED)
-        if removal is None and now_ms >= until:
+        if removal is None and until is not None and now_ms >= until:
             removal = Removal(until, RETENTION)
         if removal is None:
-            functions[fn] = {**entry, "runners": 0, "state": NO_RUNNER, "retained_until": until}
+            functions[fn] = {**entry, "runners": 0, "state": NO_RUNNER}
+            if until is not None:
+                functions[fn]["retained_until"] = until
         else:
             removed[fn] = {**entry, "state": REMOVED, "reason": removal.reason}
             removed[fn]["removed_at"] = removal.at_ms
@@ -155,10 +158,13 @@ def needs_clock(
     removing: Mapping[str, int],
     deployments: Mapping[str, Deployment],
     removals: Mapping[str, Removal],
+    retention_ms: int,
 ) -> bool:
     """Whether :func:`classify` must know the time: some deployed function has no live
-    runner and was not removed, so its retention decides."""
-    return any(fn not in loaded and fn not in removing and fn not in removals for fn in deployments)
+    runner and was not removed, so its retention (unless 0: none) decides."""
+    return retention_ms > 0 and any(
+        fn not in loaded and fn not in removing and fn not in removals for fn in deployments
+    )
 
 
 def utc(ms: int) -> str:

@@ -169,7 +169,8 @@ async def read_catalog(
     deployments = deployed.parse_deployments(raw_deployed)
     removals = deployed.parse_removals(raw_removed)
     now_ms = 0
-    if deployed.needs_clock(loaded, removing, deployments, removals):
+    retention_ms = int(retention_s * 1000)
+    if deployed.needs_clock(loaded, removing, deployments, removals, retention_ms):
         now_ms = await redis_now_ms(redis)
     states = deployed.classify(
         loaded,
@@ -177,6 +178,6 @@ async def read_catalog(
         deployments,
         removals,
         now_ms=now_ms,
-        retention_ms=int(retention_s * 1000),
+        retention_ms=retention_ms,
     )
     return Catalog(reports, states.functions, states.removed)

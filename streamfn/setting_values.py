@@ -18,6 +18,13 @@ def positive_float(raw: str) -> float:
     return value
 
 
+def non_negative_float(raw: str) -> float:
+    value = number(raw)
+    if value < 0:
+        raise ValueError("must be a number >= 0")
+    return value
+
+
 def integer(raw: str) -> int:
     try:
         return int(raw)

@@ -99,8 +99,9 @@ class Settings:
     deployed_retention: float = field(
         metadata=_meta(
             "STREAMFN_DEPLOYED_RETENTION",
-            accept.positive_float,
-            "seconds a function stays deployed (accepting invocations) after its last runner went",
+            accept.non_negative_float,
+            "seconds a function stays deployed (accepting invocations) after its last runner went; "
+            "0: until it is removed",
         )
     )
     max_body: int = field(

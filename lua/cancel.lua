@@ -8,6 +8,9 @@ KEYS[2]  {ns:fn}:timers     zset    timer wheel
 KEYS[3]  {ns:fn}:inv:<id>   hash    the invocation record
 KEYS[4]  {tag}:due_timers   zset    the tag's queues -> earliest timer (set when one goes)
 KEYS[5]  {tag}:active       set     the tag's queues whose stream holds entries
+KEYS[6]  {ns:fn}:ix:status  zset    index: "live:<id>" -> "cancelled:<id>"
+KEYS[7]  {ns:fn}:ix:expiry  zset    index: "<status>:<id>:<tags>:<schedule>" -> expiry ms
+KEYS[8]  {ns:fn}:ix:counts  hash    index: final status -> records
 
 ARGV[1]  consumer group name
 ARGV[2]  invocation id
@@ -51,7 +54,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[3], 'status', 'cancelled', 'finished', now)
 redis.call('HDEL', KEYS[3], 'entry', 'due')
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
-if redis.call('HGET', KEYS[3], 'notify') == '1' then
+local f = redis.call('HMGET', KEYS[3], 'notify', 'tags', 'x_schedule')
+if f[1] == '1' then
   redis.call('SPUBLISH', ARGV[4], ARGV[2])
 end
+redis.call('ZREM', KEYS[6], 'live:' .. ARGV[2])
+redis.call('ZADD', KEYS[6], 0, 'cancelled:' .. ARGV[2])
+redis.call('ZADD', KEYS[7], now + tonumber(ARGV[3]), 'cancelled:' .. ARGV[2] .. ':' .. (f[2] or '') .. ':' ..
+  (f[3] or ''))
+redis.call('HINCRBY', KEYS[8], 'cancelled', 1)
 return {1, 'cancelled'}

@@ -8,6 +8,9 @@ KEYS[1]  {ns:fn}:stream     stream  the function's live work
 KEYS[2]  {ns:fn}:inv:<id>   hash    the invocation record
 KEYS[3]  {ns:fn}:cancels    zset    pending cancel requests by stream entry id
 KEYS[4]  {tag}:active       set     the tag's queues whose stream holds entries
+KEYS[5]  {ns:fn}:ix:status  zset    index: "live:<id>" -> "cancelled:<id>"
+KEYS[6]  {ns:fn}:ix:expiry  zset    index: "<status>:<id>:<tags>:<schedule>" -> expiry ms
+KEYS[7]  {ns:fn}:ix:counts  hash    index: final status -> records
 
 ARGV[1]  consumer group name
 ARGV[2]  consumer name (the runner's)
@@ -37,7 +40,13 @@ end
 redis.call('HSET', KEYS[2], 'status', 'cancelled', 'finished', now, 'duration_ms', ARGV[6])
 redis.call('HDEL', KEYS[2], 'entry', 'due')
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-if redis.call('HGET', KEYS[2], 'notify') == '1' then
+local f = redis.call('HMGET', KEYS[2], 'notify', 'tags', 'x_schedule')
+if f[1] == '1' then
   redis.call('SPUBLISH', ARGV[7], ARGV[4])
 end
+redis.call('ZREM', KEYS[5], 'live:' .. ARGV[4])
+redis.call('ZADD', KEYS[5], 0, 'cancelled:' .. ARGV[4])
+redis.call('ZADD', KEYS[6], now + tonumber(ARGV[5]), 'cancelled:' .. ARGV[4] .. ':' .. (f[2] or '') .. ':' ..
+  (f[3] or ''))
+redis.call('HINCRBY', KEYS[7], 'cancelled', 1)
 return 1

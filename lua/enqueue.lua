@@ -5,7 +5,9 @@ KEYS[2]  {ns:fn}:timers       zset     timer wheel: invocation id -> due ms
 KEYS[3]  {ns:fn}:inv:<id>     hash     the invocation record (must not exist)
 KEYS[4]  {tag}:due_timers     zset     the tag's queues -> earliest timer (lowered here)
 KEYS[5]  {tag}:active         set      the tag's queues whose stream holds entries
-KEYS[6]  {ns:fn}:idem:<sha>   string   optional: Idempotency-Key -> invocation id
+KEYS[6]  {ns:fn}:ix:status    zset     index: "live:<id>" added (streamfn/index)
+KEYS[7]  {ns:fn}:ix:by        zset     index: "t:<tag>:<id>" per tag, "s:<schedule>:<id>"
+KEYS[8]  {ns:fn}:idem:<sha>   string   optional: Idempotency-Key -> invocation id
 
 ARGV[1]  invocation id
 ARGV[2]  payload (JSON bytes)
@@ -20,6 +22,7 @@ ARGV[9]  backlog cap: most entries KEYS[1] may hold for a new invocation due now
          refused (nor are retries, promotions and schedule fires: other scripts)
 ARGV[10] the queue's name (its member in KEYS[4] and KEYS[5])
 ARGV[11] shard channel to SPUBLISH the due ms on when a timer becomes the tag's earliest
+ARGV[12] tags, comma-separated (checked by the caller: streamfn/tags.py), or ""
 
 Returns  {1, id, "queued", entry_id}     queued now
          {1, id, "scheduled", due_ms}    parked until due_ms (Redis clock)
@@ -42,7 +45,7 @@ if ARGV[8] ~= '' then
   end
 end
 
-local idem = KEYS[6]
+local idem = KEYS[8]
 if idem then
   local existing = redis.call('GET', idem)
   if existing then
@@ -77,6 +80,18 @@ if idem then
 end
 for k, v in pairs(extra) do
   redis.call('HSET', KEYS[3], 'x_' .. k, v)
+end
+-- The index: one ZADD for an untagged invocation (the hot path).
+redis.call('ZADD', KEYS[6], 0, 'live:' .. id)
+local tags = ARGV[12] or ''
+if tags ~= '' then
+  redis.call('HSET', KEYS[3], 'tags', tags)
+  for tag in string.gmatch(tags, '[^,]+') do
+    redis.call('ZADD', KEYS[7], 0, 't:' .. tag .. ':' .. id)
+  end
+end
+if extra['schedule'] and string.match(extra['schedule'], '^[%w_.-]+$') then
+  redis.call('ZADD', KEYS[7], 0, 's:' .. extra['schedule'] .. ':' .. id)
 end
 
 if due <= now then

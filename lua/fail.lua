@@ -4,12 +4,21 @@ Backoff is exponential with "equal jitter": attempt k waits
     step/2 + jitter * step/2,   step = min(cap, base * 2^(k-1))
 so gaps always grow (until the cap) yet retries of many invocations spread out.
 
+The index (streamfn/index) counts the failed attempt in this minute's failures; a final
+outcome moves "live:<id>" to "failed:<id>" or "dead:<id>" with its expiry and count, and up
+to 16 index entries of records expired by now are taken out.
+
 KEYS[1]  {ns:fn}:stream     stream  the function's live work
 KEYS[2]  {ns:fn}:timers     zset    timer wheel (retries wait here)
 KEYS[3]  {ns:fn}:dead       stream  dead letters (approximate MAXLEN)
 KEYS[4]  {ns:fn}:inv:<id>   hash    the invocation record
 KEYS[5]  {tag}:due_timers   zset    the tag's queues -> earliest timer (lowered by a retry)
 KEYS[6]  {tag}:active       set     the tag's queues whose stream holds entries
+KEYS[7]  {ns:fn}:ix:status  zset    index: "live:<id>" -> "failed:<id>" / "dead:<id>"
+KEYS[8]  {ns:fn}:ix:by      zset    index by tag and schedule (expired entries go)
+KEYS[9]  {ns:fn}:ix:expiry  zset    index: "<status>:<id>:<tags>:<schedule>" -> expiry ms
+KEYS[10] {ns:fn}:ix:counts  hash    index: final status -> records
+KEYS[11] {ns:fn}:ix:minutes hash    index: successes and failures per minute, 24 h
 
 ARGV[1]  consumer group name
 ARGV[2]  consumer name (the runner's)
@@ -36,6 +45,68 @@ Returns  {1, "scheduled", due_ms}   retry parked in the wheel
          {1, "failed", ""}          final failure, not dead-lettered
          {0, "stale", ""}           not pending for this consumer: nothing changed
 ]]
+-- Index entries of records that have expired by now (bounded: at most `most`), out of every
+-- index key; the counts go down with them.  The same function is in complete.lua, fail.lua
+-- and index_trim.lua (a script cannot call another).
+local function trim_expired(status_ix, by_ix, expiry, counts, now, most)
+  local gone = redis.call('ZRANGE', expiry, '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, most)
+  if #gone == 0 then
+    return 0
+  end
+  local st, by, dec = {}, {}, {}
+  for _, m in ipairs(gone) do
+    local status, id, tags, sid = string.match(m, '^([^:]*):([^:]*):([^:]*):(.*)$')
+    if status then
+      st[#st + 1] = status .. ':' .. id
+      dec[status] = (dec[status] or 0) + 1
+      for tag in string.gmatch(tags, '[^,]+') do
+        by[#by + 1] = 't:' .. tag .. ':' .. id
+      end
+      if sid ~= '' then
+        by[#by + 1] = 's:' .. sid .. ':' .. id
+      end
+    end
+  end
+  redis.call('ZREM', expiry, unpack(gone))
+  if #st > 0 then
+    redis.call('ZREM', status_ix, unpack(st))
+  end
+  if #by > 0 then
+    redis.call('ZREM', by_ix, unpack(by))
+  end
+  for s, n in pairs(dec) do
+    redis.call('HINCRBY', counts, s, -n)
+  end
+  return #gone
+end
+
+-- Adds n to this minute's counter (suffix '' successes, ':f' failed attempts).  A minute's
+-- first add drops the minutes past 24 h (a sweep of at most ~2,900 fields, once a minute)
+-- and renews the hash's TTL, so an idle queue's counters go 24 h after its last count.
+local function count_minute(minutes, now, suffix, n)
+  local minute = math.floor(now / 60000)
+  if redis.call('HINCRBY', minutes, minute .. suffix, n) ~= n then
+    return
+  end
+  redis.call('PEXPIRE', minutes, 86460000)
+  local keep = minute - 1439
+  local lo = tonumber(redis.call('HGET', minutes, 'lo'))
+  if lo and lo >= keep then
+    return
+  end
+  local drop = {}
+  for _, f in ipairs(redis.call('HKEYS', minutes)) do
+    local m = tonumber(string.match(f, '^(%d+)'))
+    if m and m < keep then
+      drop[#drop + 1] = f
+    end
+  end
+  if #drop > 0 then
+    redis.call('HDEL', minutes, unpack(drop))
+  end
+  redis.call('HSET', minutes, 'lo', keep)
+end
+
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #pending == 0 or pending[1][2] ~= ARGV[2] then
   return {0, 'stale', ''}
@@ -52,6 +123,8 @@ if redis.call('XLEN', KEYS[1]) == 0 then
 end
 redis.call('HSET', KEYS[4], 'error', ARGV[5], 'duration_ms', ARGV[16])
 redis.call('HDEL', KEYS[4], 'entry')
+count_minute(KEYS[11], now, ':f', 1)
+trim_expired(KEYS[7], KEYS[8], KEYS[9], KEYS[10], now, 16)
 
 if ARGV[6] == 'retry' and attempt < tonumber(ARGV[7]) then
   local step = math.min(tonumber(ARGV[9]), tonumber(ARGV[8]) * 2 ^ (attempt - 1))
@@ -65,7 +138,7 @@ if ARGV[6] == 'retry' and attempt < tonumber(ARGV[7]) then
   return {1, 'scheduled', tostring(due)}
 end
 
-local outcome, dead_entry = 'failed', ''
+local outcome, dead_entry, ttl = 'failed', '', tonumber(ARGV[13])
 if ARGV[11] == '1' then
   outcome = 'dead'
   local payload = redis.call('HGET', KEYS[4], 'payload') or ''
@@ -73,11 +146,18 @@ if ARGV[11] == '1' then
     'id', id, 'p', payload, 'error', ARGV[5], 'attempts', attempt, 'at', now)
   redis.call('HSET', KEYS[4], 'dead_entry', dead_entry)
   redis.call('PEXPIRE', KEYS[4], ARGV[12])
+  ttl = tonumber(ARGV[12])
 else
   redis.call('PEXPIRE', KEYS[4], ARGV[13])
 end
 redis.call('HSET', KEYS[4], 'status', outcome, 'finished', now)
-if redis.call('HGET', KEYS[4], 'notify') == '1' then
+local f = redis.call('HMGET', KEYS[4], 'notify', 'tags', 'x_schedule')
+if f[1] == '1' then
   redis.call('SPUBLISH', ARGV[15], id)
 end
+redis.call('ZREM', KEYS[7], 'live:' .. id)
+redis.call('ZADD', KEYS[7], 0, outcome .. ':' .. id)
+redis.call('ZADD', KEYS[9], now + ttl, outcome .. ':' .. id .. ':' .. (f[2] or '') .. ':' ..
+  (f[3] or ''))
+redis.call('HINCRBY', KEYS[10], outcome, 1)
 return {1, outcome, dead_entry}

@@ -6,6 +6,9 @@ KEYS[1]  {ns:fn}:dead       stream  dead letters
 KEYS[2]  {ns:fn}:stream     stream  the function's live work (group created if missing)
 KEYS[3]  {ns:fn}:inv:<id>   hash    the invocation record
 KEYS[4]  {tag}:active       set     the tag's queues whose stream holds entries
+KEYS[5]  {ns:fn}:ix:status  zset    index: "dead:<id>" -> "live:<id>"
+KEYS[6]  {ns:fn}:ix:expiry  zset    index: the record's expiry entry goes (it persists)
+KEYS[7]  {ns:fn}:ix:counts  hash    index: final status -> records (dead: one less)
 
 ARGV[1]  consumer group name
 ARGV[2]  invocation id
@@ -15,7 +18,8 @@ Returns  {1, entry_id}     queued again (record no longer expires)
          {0, "not_found"}  no such record
          {0, status}       refused: the invocation is not dead
 ]]
-local fields = redis.call('HMGET', KEYS[3], 'status', 'payload', 'dead_entry')
+local fields = redis.call('HMGET', KEYS[3], 'status', 'payload', 'dead_entry', 'tags',
+  'x_schedule')
 if not fields[1] then
   return {0, 'not_found'}
 end
@@ -36,4 +40,13 @@ redis.call('PERSIST', KEYS[3])
 redis.call('HDEL', KEYS[3], 'dead_entry', 'finished', 'result')
 redis.call('HSET', KEYS[3], 'status', 'queued', 'entry', entry, 'attempt', 1, 'queued_at', now,
   'replayed', now)
+-- The entry's expiry member is rebuilt from the record as fail.lua wrote it; the count only
+-- drops if the member was there (an index trim may have counted it out already).
+local id = ARGV[2]
+redis.call('ZREM', KEYS[5], 'dead:' .. id)
+redis.call('ZADD', KEYS[5], 0, 'live:' .. id)
+if redis.call('ZREM', KEYS[6], 'dead:' .. id .. ':' .. (fields[4] or '') .. ':' ..
+    (fields[5] or '')) == 1 then
+  redis.call('HINCRBY', KEYS[7], 'dead', -1)
+end
 return {1, entry}

@@ -20,7 +20,9 @@ KEYS[1]      {ns:fn}:schedules     zset    schedule id -> next fire ms (+inf: no
 KEYS[2]      {ns:fn}:stream        stream  the function's live work (group created if missing)
 KEYS[3]      {tag}:due_schedules   zset    the tag's functions -> earliest next fire
 KEYS[4]      {tag}:active          set     the tag's queues whose stream holds entries
-KEYS[5..n]   per step, in ARGV[3] order: {ns:fn}:sched:<sid> (hash), then {ns:fn}:inv:<id>
+KEYS[5]      {ns:fn}:ix:status     zset    index: "live:<id>" of each fire (streamfn/index)
+KEYS[6]      {ns:fn}:ix:by         zset    index: "s:<sid>:<id>" of each fire
+KEYS[7..n]   per step, in ARGV[3] order: {ns:fn}:sched:<sid> (hash), then {ns:fn}:inv:<id>
              (hash) of each of its planned fires
 
 ARGV[1]      consumer group name
@@ -116,6 +118,8 @@ local function fire(step, h)
       redis.call('HSET', record, 'payload', s[5], 'created', now, 'attempt', 1, 'notify', 0,
         'x_schedule', sid, 'x_planned', planned, 'status', 'queued', 'entry', entry,
         'queued_at', now)
+      redis.call('ZADD', KEYS[5], 0, 'live:' .. id)
+      redis.call('ZADD', KEYS[6], 0, 's:' .. sid .. ':' .. id)
       out[#out + 1] = planned
     end
   end
@@ -137,7 +141,7 @@ local function fire(step, h)
 end
 
 local results = {}
-local h = 5
+local h = 7
 for _, step in ipairs(cjson.decode(ARGV[3])) do
   results[#results + 1] = fire(step, h)
   h = h + 1 + #step[5]

@@ -108,6 +108,7 @@ class Client:
         notify: bool = False,
         invocation_id: str | None = None,
         extra: dict[str, str] | None = None,
+        tags: Sequence[str] = (),
     ) -> Enqueued:
         """Queue one invocation now, after ``delay`` seconds, or at ``at_ms`` (epoch ms).
 
@@ -130,6 +131,7 @@ class Client:
                     notify=notify,
                     idempotency_key=idempotency_key,
                     extra=extra,
+                    tags=tags,
                 )
             except ResponseError as exc:
                 # A fresh id met an existing record (odds 2**-40): draw another.  A caller's

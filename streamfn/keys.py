@@ -20,6 +20,11 @@ namespace, and changing it relocates every key (drain first).
 | ``{shard}:<fn>:cancels``              | zset   | entry id -> cancel request time (running ones)  |
 | ``{shard}:<fn>:schedules``            | zset   | schedule id -> next fire ms (+inf: none)        |
 | ``{shard}:<fn>:sched:<schedule id>``  | hash   | one schedule: definition and fire state         |
+| ``{shard}:<fn>:ix:status``            | zset   | ``<status>:<id>``, score 0 (lex): by status     |
+| ``{shard}:<fn>:ix:by``                | zset   | ``t:<tag>:<id>``, ``s:<schedule>:<id>`` (lex)   |
+| ``{shard}:<fn>:ix:expiry``            | zset   | ``<status>:<id>:<tags>:<schedule>`` -> expiry ms|
+| ``{shard}:<fn>:ix:counts``            | hash   | final status -> records of it that still exist  |
+| ``{shard}:<fn>:ix:minutes``           | hash   | ``<minute>`` / ``<minute>:f`` -> successes / fails|
 | ``<ns>:schedules``                    | hash   | schedule id -> function (lookup and listing)    |
 | ``{<ns>:registry}:runners``           | set    | ids of runners that published a report          |
 | ``{<ns>:registry}:runner:<id>``       | string | JSON of the functions that runner loaded (TTL)  |
@@ -220,6 +225,43 @@ class Keys:
     def cancels(self, function: str) -> str:
         """Cancel requests for running invocations: stream entry id -> request time (ms)."""
         return f"{self._tag(function)}:cancels"
+
+    # --- the invocation index (:mod:`streamfn.index`), per queue ----------------------------
+
+    def index_status(self, function: str) -> str:
+        """Zset, every score 0: ``<status>:<id>`` of each record (``live`` until it is final),
+        so a lex range of one prefix lists one status in id (creation) order."""
+        return f"{self._tag(function)}:ix:status"
+
+    def index_by(self, function: str) -> str:
+        """Zset, every score 0: ``t:<tag>:<id>`` per tag and ``s:<schedule id>:<id>``."""
+        return f"{self._tag(function)}:ix:by"
+
+    def index_expiry(self, function: str) -> str:
+        """Zset ``<status>:<id>:<tags,...>:<schedule id>`` -> when the final record expires
+        (ms): what to take out of the other index keys once it has."""
+        return f"{self._tag(function)}:ix:expiry"
+
+    def index_counts(self, function: str) -> str:
+        """Hash final status -> how many records of that status still exist."""
+        return f"{self._tag(function)}:ix:counts"
+
+    def index_minutes(self, function: str) -> str:
+        """Hash ``<epoch minute>`` -> successes, ``<epoch minute>:f`` -> failed attempts, for
+        the last 24 h (``lo``: the oldest minute kept)."""
+        return f"{self._tag(function)}:ix:minutes"
+
+    def index_keys(self, function: str) -> list[str]:
+        """``[status, by, expiry, counts, minutes]``: the index keys, in the order the
+        outcome scripts take them."""
+        prefix = self._tag(function)
+        return [
+            f"{prefix}:ix:status",
+            f"{prefix}:ix:by",
+            f"{prefix}:ix:expiry",
+            f"{prefix}:ix:counts",
+            f"{prefix}:ix:minutes",
+        ]
 
     def schedules(self, function: str) -> str:
         """Every schedule of ``function``, scored by next fire (ms); +inf when paused or done."""

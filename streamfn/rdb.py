@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamfn import codec, outcomes, partitions
+from streamfn import tags as tag_rules
 from streamfn.batching import ScriptBatcher
 from streamfn.connection import AnyRedis
 from streamfn.durable import Durability
@@ -81,12 +82,16 @@ class RDB:
         notify: bool = False,
         idempotency_key: str | None = None,
         extra: Mapping[str, str] | None = None,
+        tags: Sequence[str] = (),
     ) -> Enqueued:
         """Queue ``invocation_id`` in the queue its id names (:func:`streamfn.names.queue_of`).
 
         Raises :class:`BacklogFull` (nothing written) past ``STREAMFN_MAX_BACKLOG``: each of a
-        function's ``P`` queues admits its share of the cap (rounded up).
+        function's ``P`` queues admits its share of the cap (rounded up), and
+        :class:`~streamfn.tags.TagError` for ``tags`` that break :data:`streamfn.tags.RULE`.
         """
+        if tags:
+            tags = tag_rules.parse(tags)
         queue = _queue(invocation_id)
         if partitions.function_of_queue(queue) != function:
             raise ValueError(f"invocation id {invocation_id!r} is not one of {function}'s")
@@ -104,6 +109,7 @@ class RDB:
             idempotency_ttl_ms=int(self.settings.idempotency_ttl * 1000),
             extra=extra,
             max_backlog=-(-cap // layout) if cap > 0 else 0,
+            tags=tags,
         )
         created, inv_id, status, detail = await self._enqueue.call(call)
         status_s = codec.text(status)

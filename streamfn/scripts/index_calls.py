@@ -1,4 +1,5 @@
-"""The encoder of ``reindex.lua``: enter one queue in its hash tag's indexes as it stands.
+"""Encoders of the index scripts: ``reindex.lua`` (a queue in its tag's due/active indexes),
+``index_range.lua`` and ``index_trim.lua`` (the invocation index, :mod:`streamfn.index`).
 
 The indexes (``Keys.due_timers``, ``Keys.due_schedules``, ``Keys.active``) are kept exact by
 the scripts that change timers, schedules and streams; this call is for keys those scripts
@@ -7,6 +8,8 @@ only a home queue's call names the schedule keys.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from streamfn import partitions
 from streamfn.keys import Keys
@@ -20,3 +23,15 @@ def reindex(k: Keys, queue: str) -> Call:
     if partitions.split(queue)[2] == 0:
         keys += [k.schedules(queue), k.due_schedules(tag)]
     return SCRIPTS.reindex, keys, [queue, k.wake_channel(tag)]
+
+
+def index_range(zset: str, prefixes: Sequence[str], count: int, below: str, since: str) -> Call:
+    """The newest ``count`` ids under ``prefixes`` of one index zset (``Keys.index_status``
+    or ``Keys.index_by`` of a queue), ids in ``[since, below)`` ("": unbounded)."""
+    return SCRIPTS.index_range, [zset], [count, below, since, *prefixes]
+
+
+def index_trim(k: Keys, queue: str, most: int) -> Call:
+    """Take up to ``most`` entries of expired records out of ``queue``'s index."""
+    status, by, expiry, counts, _minutes = k.index_keys(queue)
+    return SCRIPTS.index_trim, [status, by, expiry, counts], [most]

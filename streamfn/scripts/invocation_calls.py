@@ -27,10 +27,12 @@ def enqueue(
     idempotency_ttl_ms: int = 0,
     extra: Mapping[str, str] | None = None,
     max_backlog: int = 0,
+    tags: Sequence[str] = (),
 ) -> Call:
     """Queue ``invocation_id`` now, after ``delay_ms``, or at ``at_ms`` (epoch ms, wins when
-    > 0).  ``max_backlog`` 0: no cap."""
+    > 0).  ``max_backlog`` 0: no cap.  ``tags``: checked by :func:`streamfn.tags.parse`."""
     keys = k.queue_keys(function, invocation_id)
+    keys += (k.index_status(function), k.index_by(function))
     if idempotency_key is not None:
         keys.append(k.idempotency(function, idempotency_key))
     args = [
@@ -45,6 +47,7 @@ def enqueue(
         max_backlog,
         function,
         k.wake_channel(k.tag(function)),
+        ",".join(tags),
     ]
     return SCRIPTS.enqueue, keys, args
 
@@ -65,6 +68,7 @@ def promote(k: Keys, function: str, invocation_ids: Sequence[str]) -> Call:
 def cancel(k: Keys, function: str, invocation_id: str, ttl_ms: int) -> Call:
     """Cancel a scheduled or queued invocation; its record then lives ``ttl_ms``."""
     keys = k.queue_keys(function, invocation_id)
+    keys += (k.index_status(function), k.index_expiry(function), k.index_counts(function))
     args = [GROUP, invocation_id, ttl_ms, k.done_channel(function), function]
     return SCRIPTS.cancel, keys, args
 
@@ -82,6 +86,9 @@ def replay(k: Keys, function: str, invocation_id: str) -> Call:
         k.stream(function),
         k.invocation(function, invocation_id),
         k.active(k.tag(function)),
+        k.index_status(function),
+        k.index_expiry(function),
+        k.index_counts(function),
     ]
     return SCRIPTS.replay, keys, [GROUP, invocation_id, function]
 

@@ -113,6 +113,8 @@ class ScriptSet:
     enqueue: Script
     extend: Script
     fail: Script
+    index_range: Script
+    index_trim: Script
     promote: Script
     reap_consumers: Script
     reclaim: Script

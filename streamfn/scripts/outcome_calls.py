@@ -24,6 +24,7 @@ def complete(
     keys = [
         k.stream(function),
         k.active(k.tag(function)),
+        *k.index_keys(function),
         *k.invocations(function, [c.invocation_id for c in items]),
     ]
     args: list[Arg] = [GROUP, consumer, ttl_ms, k.done_channel(function), function]
@@ -45,6 +46,7 @@ def fail(
         k.invocation(fn, c.invocation_id),
         k.due_timers(tag),
         k.active(tag),
+        *k.index_keys(fn),
     ]
     args = [
         GROUP,
@@ -72,7 +74,15 @@ def fail(
 def cancel_done(k: Keys, consumer: str, c: Completion, ttl_ms: int) -> Call:
     """Record that the attempt ``c`` was stopped on request; the record lives ``ttl_ms``."""
     fn = c.function
-    keys = [k.stream(fn), k.invocation(fn, c.invocation_id), k.cancels(fn), k.active(k.tag(fn))]
+    keys = [
+        k.stream(fn),
+        k.invocation(fn, c.invocation_id),
+        k.cancels(fn),
+        k.active(k.tag(fn)),
+        k.index_status(fn),
+        k.index_expiry(fn),
+        k.index_counts(fn),
+    ]
     args = [
         GROUP,
         consumer,

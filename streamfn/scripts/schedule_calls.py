@@ -72,7 +72,14 @@ def schedule_resume(
 def schedule_fire(k: Keys, function: str, plan_now_ms: int, steps: Sequence[FireStep]) -> Call:
     """Apply ``steps`` of ``function``'s schedules, planned at Redis time ``plan_now_ms``."""
     tag = k.tag(function)
-    keys = [k.schedules(function), k.stream(function), k.due_schedules(tag), k.active(tag)]
+    keys = [
+        k.schedules(function),
+        k.stream(function),
+        k.due_schedules(tag),
+        k.active(tag),
+        k.index_status(function),
+        k.index_by(function),
+    ]
     body: list[list[Any]] = []
     for s in steps:
         keys.append(k.schedule(function, s.schedule_id))

@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.crc import key_slot
 
+from streamfn import index
 from streamfn.keys import Keys
 from streamfn.names import new_invocation_id
 from streamfn.rdb import RDB, Completion
@@ -46,6 +47,8 @@ async def drive_every_script(redis: Redis, keys: Keys, rdb: RDB) -> None:
     stop = Completion(FN, d.entry_id, d.invocation_id, 1, error={"type": "C"}, mode="cancel")
     await rdb.finish_many("r2", [stop])
     await rdb.reindex([FN])
+    await index.list_page(redis, keys, [FN], index.Query(FN))  # index_range
+    await index.trim(redis, keys, FN)
 
 
 async def test_each_call_uses_one_slot(redis: Redis, keys: Keys, rdb: RDB, recorded: Calls) -> None:

@@ -13,6 +13,7 @@ import orjson
 from aiohttp import web
 from redis.exceptions import ResponseError
 
+from streamfn import tags as tag_rules
 from streamfn.client import ID_ATTEMPTS, is_id_taken
 from streamfn.errors import BacklogFull, ErrorCode
 from streamfn.gateway import params
@@ -21,6 +22,7 @@ from streamfn.gateway.models import InvokeHeaders, InvokePath, InvokeQuery
 from streamfn.gateway.responses import accepted, json_response, location_headers
 from streamfn.gateway.state import CATALOG, CLIENT, METRICS, SETTINGS, STOPPING
 from streamfn.rdb import Enqueued
+from streamfn.tags import TagError
 from streamfn.record import Invocation
 
 
@@ -32,7 +34,9 @@ async def invoke(request: web.Request) -> web.Response:
     try:
         params.path(request, InvokePath)
         options = params.query(request, InvokeQuery, settings)
-        key = params.headers(request, InvokeHeaders).idempotency_key
+        headers = params.headers(request, InvokeHeaders)
+        key = headers.idempotency_key
+        tags = _tags(options.tag, headers.tags)
         payload = await _payload(request, settings.max_body)
         if fn not in catalog.known:
             raise catalog.unknown(fn)
@@ -40,11 +44,21 @@ async def invoke(request: web.Request) -> web.Response:
         app[METRICS].invocation(catalog.label(fn), "rejected")
         raise
     if options.wait is not None:
-        return await _submit_and_wait(app, fn, payload, options, key, options.wait)
-    enqueued = await _submit(app, fn, payload, options, key)
+        return await _submit_and_wait(app, fn, payload, options, key, options.wait, tags)
+    enqueued = await _submit(app, fn, payload, options, key, tags=tags)
     if enqueued.created:
         return accepted(enqueued.id, enqueued.status, due_ms=enqueued.due_ms)
     return _outcome(enqueued.id, await app[CLIENT].get(enqueued.id), replayed=True, wait=False)
+
+
+def _tags(query: str | None, header: str | None) -> tuple[str, ...]:
+    """``?tag=`` and ``X-Tags`` together, each tag once (at most ``MAX_TAGS`` in all)."""
+    if query is None and header is None:
+        return ()
+    try:
+        return tag_rules.parse(v for v in (query, header) if v is not None)
+    except TagError as exc:
+        raise ApiError(ErrorCode.INVALID_PARAMETER, str(exc)) from None
 
 
 async def _payload(request: web.Request, max_body: int) -> bytes:
@@ -79,6 +93,7 @@ async def _submit(
     options: InvokeQuery,
     key: str | None,
     invocation_id: str | None = None,
+    tags: tuple[str, ...] = (),
 ) -> Enqueued:
     """One enqueue script call, counted by outcome (a Redis failure counts as rejected)."""
     metrics = app[METRICS]
@@ -91,6 +106,7 @@ async def _submit(
             idempotency_key=key,
             notify=invocation_id is not None,
             invocation_id=invocation_id,
+            tags=tags,
         )
     except BacklogFull:  # 429 with Retry-After (gateway/envelope.py); nothing was written
         metrics.invocation(fn, "backlog_full")
@@ -109,6 +125,7 @@ async def _submit_and_wait(
     options: InvokeQuery,
     key: str | None,
     wait: float,
+    tags: tuple[str, ...],
 ) -> web.Response:
     """Enqueue with a waiter already registered, then wait up to ``wait`` s for the outcome."""
     client = app[CLIENT]
@@ -117,7 +134,7 @@ async def _submit_and_wait(
         invocation_id = client.new_id(fn, key)  # the queue the key (or the turn) picks
         waiter = hub.register(invocation_id)
         try:
-            enqueued = await _submit(app, fn, payload, options, key, invocation_id)
+            enqueued = await _submit(app, fn, payload, options, key, invocation_id, tags)
         except ResponseError as exc:
             hub.unregister(invocation_id, waiter)
             if is_id_taken(exc) and attempt < ID_ATTEMPTS - 1:

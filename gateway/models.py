@@ -22,6 +22,7 @@ from streamfn.gateway.scalars import (
     FunctionName,
     IdempotencyKey,
     InvocationId,
+    Tags,
     Wait,
 )
 from streamfn.record import STATUSES
@@ -43,6 +44,7 @@ class InvokeQuery(Struct, frozen=True):
     wait: Wait | None = None
     delay: Delay | None = None
     at: At | None = None
+    tag: Tags | None = None
 
     exclusive: ClassVar[tuple[tuple[str, ...], ...]] = (("delay", "at"),)
     """Parameters that may not be given together (checked before their values)."""
@@ -55,6 +57,7 @@ class InvokeQuery(Struct, frozen=True):
 
 class InvokeHeaders(Struct, frozen=True):
     idempotency_key: IdempotencyKey | None = field(default=None, name="Idempotency-Key")
+    tags: Tags | None = field(default=None, name="X-Tags")
 
 
 class WaitQuery(Struct, frozen=True):
@@ -98,6 +101,7 @@ class Invocation(Struct, kw_only=True):
     error: Annotated[Any, Meta(description="the last failure: {type, message, ...}")] = UNSET
     schedule: str | UnsetType = UNSET
     planned: str | UnsetType = UNSET
+    tags: list[str] | UnsetType = UNSET
 
 
 class Cancelled(Struct, kw_only=True):

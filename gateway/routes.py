@@ -18,6 +18,7 @@ from streamfn.gateway import (
     health,
     invocations,
     invoke,
+    listing,
     schedules,
 )
 from streamfn.gateway.contract import Body, Reply, Route
@@ -43,6 +44,7 @@ from streamfn.gateway.models import (
     Requeued,
     WaitQuery,
 )
+from streamfn.gateway.index_models import InvocationList, InvocationsQuery
 from streamfn.gateway.schedule_models import (
     Schedule,
     ScheduleDefinition,
@@ -89,6 +91,17 @@ ROUTES: tuple[Route, ...] = (
         query=InvokeQuery,
         headers=InvokeHeaders,
         body=_PAYLOAD,
+    ),
+    Route(
+        "GET",
+        "/invocations",
+        listing.list_invocations,
+        "list_invocations",
+        "One function's invocations, newest first, by status, time, schedule, tag or "
+        "Idempotency-Key (a page; next_cursor continues)",
+        {200: Reply(InvocationList, "a page, newest first")},
+        errors=(400,),
+        query=InvocationsQuery,
     ),
     Route(
         "GET",

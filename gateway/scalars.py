@@ -16,7 +16,10 @@ from msgspec import Meta
 
 from streamfn.errors import ErrorCode
 from streamfn.names import FUNCTION_RE, INVOCATION_ID_RE
+from streamfn.index.query import DEFAULT_LIMIT, MAX_LIMIT
+from streamfn.record import STATUSES
 from streamfn.schedules.definition import SCHEDULE_ID_RE
+from streamfn.tags import MAX_TAGS, RULE, TAG_RE
 
 MAX_DELAY_S = 366 * 86400.0
 """Farthest a ``delay`` or ``at`` may reach into the future."""
@@ -118,4 +121,79 @@ At = Annotated[
 Count = Annotated[
     int,
     Meta(title="Count", ge=1, le=1000, description="how many to list, newest first"),
+]
+
+_TAG = TAG_RE.pattern
+Tags = Annotated[
+    str,
+    Meta(
+        title="Tags",
+        pattern=f"^{_TAG}(, ?{_TAG}){{0,{MAX_TAGS - 1}}}$",
+        description=f"tags for search: {RULE}",
+        extra=_error(ErrorCode.INVALID_PARAMETER, f"invalid tags {{value}}: use {RULE}"),
+    ),
+]
+Tag = Annotated[
+    str,
+    Meta(
+        title="Tag",
+        pattern=f"^{_TAG}$",
+        description="one tag: 1-32 letters, digits, '_', '.' or '-'",
+        extra=_error(
+            ErrorCode.INVALID_PARAMETER,
+            "invalid tag {value}: use 1-32 letters, digits, '_', '.' or '-', starting with a "
+            "letter or digit",
+        ),
+    ),
+]
+Cursor = Annotated[
+    str,
+    Meta(
+        title="Cursor",
+        pattern=f"^{INVOCATION_ID_RE.pattern}$",
+        description="next_cursor of the previous page",
+        extra=_error(
+            ErrorCode.INVALID_PARAMETER,
+            "invalid cursor {value}: pass the next_cursor of the previous page as is",
+        ),
+    ),
+]
+StatusFilter = Annotated[
+    str,
+    Meta(
+        title="StatusFilter",
+        pattern=f"^({'|'.join(STATUSES)})$",
+        description="only invocations in this status",
+        extra=_error(
+            ErrorCode.INVALID_PARAMETER,
+            f"invalid status {{value}}: use one of {', '.join(STATUSES)}",
+        ),
+    ),
+]
+Since = Annotated[
+    datetime,
+    Meta(
+        title="Since",
+        tz=True,
+        description="RFC 3339 time with an offset or Z: only invocations created then or later",
+        extra={"within": MAX_DELAY_S},
+    ),
+]
+Until = Annotated[
+    datetime,
+    Meta(
+        title="Until",
+        tz=True,
+        description="RFC 3339 time with an offset or Z: only invocations created before it",
+        extra={"within": MAX_DELAY_S},
+    ),
+]
+Limit = Annotated[
+    int,
+    Meta(
+        title="Limit",
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"most invocations per page (default {DEFAULT_LIMIT})",
+    ),
 ]

@@ -46,6 +46,7 @@ class Invocation:
     error: Any
     payload: Any
     extra: dict[str, str]
+    tags: tuple[str, ...] = ()
 
     @property
     def final(self) -> bool:
@@ -71,6 +72,8 @@ class Invocation:
             body["result"] = self.result
         if self.error is not None:
             body["error"] = self.error
+        if self.tags:
+            body["tags"] = list(self.tags)
         body.update(self.extra)
         if include_payload:
             body["payload"] = self.payload
@@ -116,6 +119,7 @@ async def load_invocation(redis: AnyRedis, keys: Keys, invocation_id: str) -> In
         error=codec.loads(raw[b"error"]) if b"error" in raw else None,
         payload=codec.loads(raw[b"payload"]) if b"payload" in raw else None,
         extra={k.decode()[2:]: v.decode() for k, v in raw.items() if k.startswith(b"x_")},
+        tags=tuple(raw[b"tags"].decode().split(",")) if raw.get(b"tags") else (),
     )
 
 

@@ -22,8 +22,8 @@ from streamfn.gateway.models import InvokeHeaders, InvokePath, InvokeQuery
 from streamfn.gateway.responses import accepted, json_response, location_headers
 from streamfn.gateway.state import CATALOG, CLIENT, METRICS, SETTINGS, STOPPING
 from streamfn.rdb import Enqueued
-from streamfn.tags import TagError
 from streamfn.record import Invocation
+from streamfn.tags import TagError
 
 
 async def invoke(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from streamfn.gateway import (
     schedules,
 )
 from streamfn.gateway.contract import Body, Reply, Route
+from streamfn.gateway.index_models import InvocationList, InvocationsQuery
 from streamfn.gateway.models import (
     Accepted,
     Backlog,
@@ -44,7 +45,6 @@ from streamfn.gateway.models import (
     Requeued,
     WaitQuery,
 )
-from streamfn.gateway.index_models import InvocationList, InvocationsQuery
 from streamfn.gateway.schedule_models import (
     Schedule,
     ScheduleDefinition,

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 from msgspec import Meta
 
 from streamfn.errors import ErrorCode
-from streamfn.names import FUNCTION_RE, INVOCATION_ID_RE
 from streamfn.index.query import DEFAULT_LIMIT, MAX_LIMIT
+from streamfn.names import FUNCTION_RE, INVOCATION_ID_RE
 from streamfn.record import STATUSES
 from streamfn.schedules.definition import SCHEDULE_ID_RE
 from streamfn.tags import MAX_TAGS, RULE, TAG_RE

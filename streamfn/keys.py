@@ -22,9 +22,9 @@ namespace, and changing it relocates every key (drain first).
 | ``{shard}:<fn>:sched:<schedule id>``  | hash   | one schedule: definition and fire state         |
 | ``{shard}:<fn>:ix:status``            | zset   | ``<status>:<id>``, score 0 (lex): by status     |
 | ``{shard}:<fn>:ix:by``                | zset   | ``t:<tag>:<id>``, ``s:<schedule>:<id>`` (lex)   |
-| ``{shard}:<fn>:ix:expiry``            | zset   | ``<status>:<id>:<tags>:<schedule>`` -> expiry ms|
+| ``{shard}:<fn>:ix:expiry``            | zset   | ``<status>:<id>:<tags>:<sid>`` -> expiry ms    |
 | ``{shard}:<fn>:ix:counts``            | hash   | final status -> records of it that still exist  |
-| ``{shard}:<fn>:ix:minutes``           | hash   | ``<minute>`` / ``<minute>:f`` -> successes / fails|
+| ``{shard}:<fn>:ix:minutes``           | hash   | ``<minute>``, ``<minute>:f`` -> done, failed   |
 | ``<ns>:schedules``                    | hash   | schedule id -> function (lookup and listing)    |
 | ``{<ns>:registry}:runners``           | set    | ids of runners that published a report          |
 | ``{<ns>:registry}:runner:<id>``       | string | JSON of the functions that runner loaded (TTL)  |

@@ -4,14 +4,14 @@ The scripts that change an invocation's status keep it, in the same atomic step,
 keys per queue (:class:`streamfn.keys.Keys`, ``index_*``; every key has the queue's hash
 tag, so a function's partition queues each have their own and a listing merges them by id):
 
-| key          | written by                                   | holds                          |
-|--------------|----------------------------------------------|--------------------------------|
-| ``ix:status``| enqueue, schedule_fire (``live:``); complete, | ``<status>:<id>``, score 0     |
-|              | fail, cancel, cancel_done (final); replay     |                                |
-| ``ix:by``    | enqueue (tags, schedule), schedule_fire       | ``t:<tag>:<id>``, ``s:<sid>:<id>`` |
-| ``ix:expiry``| the final ones above; replay removes          | entry -> the record's expiry ms|
-| ``ix:counts``| the final ones above; replay, trims           | final status -> records        |
-| ``ix:minutes``| complete (successes), fail (failed attempts) | per minute, 24 h               |
+| key            | written by                                  | holds                        |
+|----------------|---------------------------------------------|------------------------------|
+| ``ix:status``  | enqueue, schedule_fire (``live:``); complete,| ``<status>:<id>``, score 0   |
+|                | fail, cancel, cancel_done (final); replay   |                              |
+| ``ix:by``      | enqueue (tags, schedule), schedule_fire     | ``t:<tag>:<id>``, ``s:...``  |
+| ``ix:expiry``  | the final ones above; replay removes        | entry -> record's expiry ms  |
+| ``ix:counts``  | the final ones above; replay; trims         | final status -> records      |
+| ``ix:minutes`` | complete (successes), fail (failed attempts)| per minute, 24 h             |
 
 Ids are ``<fn>.<12 hex ms>...`` (:mod:`streamfn.names`), so with every score 0 a lex range
 of one prefix lists one status (or tag, or schedule) in creation order, and a time range is

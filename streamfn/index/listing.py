@@ -51,52 +51,82 @@ async def list_page(redis: AnyRedis, keys: Keys, queues: Sequence[str], query: Q
     """A page of ``query``'s function over its ``queues`` (:func:`.stats.queues_of`)."""
     if query.idempotency_key is not None:
         return await _by_idempotency(redis, keys, queues, query)
-    kind, prefixes = query.plan()
-    batch = min(max(query.limit * 2, 64), 1000)
-    below = {q: query.below for q in queues}
-    active = list(queues)
-    rows: list[dict[str, Any]] = []
-    examined, last = 0, ""
-    stale: set[str] = set()
-    while active:
-        found: list[tuple[str, str, str]] = []  # (id, queue, prefix)
-        full: dict[str, str] = {}  # queue -> the last id of its full batch
-        for q in active:
-            zset = keys.index_status(q) if kind == "status" else keys.index_by(q)
-            call = index_range(zset, prefixes, batch, below[q], query.since)
-            flat = await run(redis, call)
-            ids = [codec.text(flat[i]) for i in range(0, len(flat), 2)]
-            found += [(i, q, prefixes[int(flat[n * 2 + 1]) - 1]) for n, i in enumerate(ids)]
-            if len(ids) == batch:
-                full[q] = ids[-1]
+    scan = _Scan(redis, keys, query)
+    below = dict.fromkeys(queues, query.below)
+    while below:
+        found, full = await scan.read(below)
         # Every id at or above the highest last id of a full batch was read in every queue.
         floor = max(full.values()) if full else ""
-        safe = sorted((c for c in found if c[0] >= floor), reverse=True)
-        for start in range(0, len(safe), 100):
-            chunk = safe[start : start + 100]
-            for (inv, q, prefix), row in zip(chunk, await _rows(redis, keys, chunk), strict=True):
-                examined, last = examined + 1, inv
-                if row is None:
-                    if prefix != "live:":
-                        stale.add(q)  # expired, not yet trimmed
-                    continue
-                if _matches(row, query):
-                    rows.append(row)
-                if len(rows) == query.limit or examined >= SCAN_BUDGET:
-                    await _trim(redis, keys, stale)
-                    return Page(rows, last)
+        if await scan.examine(sorted((c for c in found if c[0] >= floor), reverse=True)):
+            await scan.tidy()
+            return Page(scan.rows, scan.last)
         if not full:
             break
         left = {c[1] for c in found if c[0] < floor}  # read, not yet examined
-        active = [q for q in active if q in full or q in left]
-        below = {q: floor for q in active}
-    await _trim(redis, keys, stale)
-    return Page(rows, None)
+        below = {q: floor for q in below if q in full or q in left}
+    await scan.tidy()
+    return Page(scan.rows, None)
 
 
-async def _by_idempotency(
-    redis: AnyRedis, keys: Keys, queues: Sequence[str], query: Query
-) -> Page:
+Candidate = tuple[str, str, str]
+"""(invocation id, queue, index prefix it was found under)."""
+
+
+class _Scan:
+    """One page's reads: candidates per queue, rows that match, what to tidy afterwards."""
+
+    def __init__(self, redis: AnyRedis, keys: Keys, query: Query) -> None:
+        self.redis, self.keys, self.query = redis, keys, query
+        self.kind, self.prefixes = query.plan()
+        self.batch = min(max(query.limit * 2, 64), 1000)
+        self.rows: list[dict[str, Any]] = []
+        self.examined, self.last = 0, ""
+        self.stale: set[str] = set()  # queues with entries of expired records
+        self.lost: list[tuple[str, str]] = []  # live entries whose record is gone
+
+    async def read(self, below: dict[str, str]) -> tuple[list[Candidate], dict[str, str]]:
+        """Each queue's newest ``batch`` candidates below its bound; the queues whose batch
+        was full, with its last id."""
+        found: list[Candidate] = []
+        full: dict[str, str] = {}
+        for q, bound in below.items():
+            zset = self.keys.index_status(q) if self.kind == "status" else self.keys.index_by(q)
+            call = index_range(zset, self.prefixes, self.batch, bound, self.query.since)
+            flat = await run(self.redis, call)
+            ids = [codec.text(flat[i]) for i in range(0, len(flat), 2)]
+            found += [(i, q, self.prefixes[int(flat[2 * n + 1]) - 1]) for n, i in enumerate(ids)]
+            if len(ids) == self.batch:
+                full[q] = ids[-1]
+        return found, full
+
+    async def examine(self, candidates: list[Candidate]) -> bool:
+        """Check ``candidates`` (newest first) on their records; True once the page is done."""
+        for start in range(0, len(candidates), 100):
+            chunk = candidates[start : start + 100]
+            rows = await _rows(self.redis, self.keys, chunk)
+            for (inv, q, prefix), row in zip(chunk, rows, strict=True):
+                self.examined, self.last = self.examined + 1, inv
+                if row is None:
+                    if prefix == "live:":
+                        self.lost.append((q, inv))
+                    else:
+                        self.stale.add(q)  # expired, not yet trimmed
+                elif _matches(row, self.query):
+                    self.rows.append(row)
+                if len(self.rows) == self.query.limit or self.examined >= SCAN_BUDGET:
+                    return True
+        return False
+
+    async def tidy(self) -> None:
+        """Trim the queues that showed expired entries; drop live entries of lost records
+        (deleted by hand, or evicted: enqueue writes a record and its entry together)."""
+        for q in sorted(self.stale):
+            await trim(self.redis, self.keys, q)
+        for q, inv in self.lost:
+            await self.redis.zrem(self.keys.index_status(q), f"live:{inv}")
+
+
+async def _by_idempotency(redis: AnyRedis, keys: Keys, queues: Sequence[str], query: Query) -> Page:
     """The invocation the Idempotency-Key maps to (in whichever queue holds it), while the
     key is remembered (``STREAMFN_IDEMPOTENCY_TTL``)."""
     key = query.idempotency_key or ""
@@ -183,8 +213,3 @@ def _row(inv: str, function: str, f: dict[str, bytes | None]) -> dict[str, Any] 
 
 def _int(raw: bytes | None) -> int | None:
     return None if raw is None else int(float(raw))
-
-
-async def _trim(redis: AnyRedis, keys: Keys, queues: set[str]) -> None:
-    for q in sorted(queues):
-        await trim(redis, keys, q)

@@ -43,17 +43,10 @@ class Query:
     limit: int = DEFAULT_LIMIT
 
     def __post_init__(self) -> None:
-        if not is_function_name(self.function):
-            raise QueryError(f"invalid function name {self.function[:70]!r}")
-        if self.status is not None and self.status not in STATUSES:
-            raise QueryError(f"unknown status {self.status[:32]!r}: use one of {', '.join(STATUSES)}")
+        self._check_names()
         for name, ms in (("since", self.since_ms), ("until", self.until_ms)):
             if ms is not None and not 0 <= ms <= MAX_MS:
                 raise QueryError(f"{name} is out of range: give epoch ms (or seconds) after 1970")
-        if self.schedule is not None and SCHEDULE_ID_RE.fullmatch(self.schedule) is None:
-            raise QueryError(f"invalid schedule id {self.schedule[:70]!r}")
-        if self.tag is not None and not tags.is_tag(self.tag):
-            raise QueryError(f"invalid tag {self.tag[:40]!r}: {tags.RULE}")
         if self.idempotency_key is not None and not 1 <= len(self.idempotency_key) <= 255:
             raise QueryError("idempotency_key must be 1-255 characters")
         if self.cursor is not None:
@@ -65,6 +58,17 @@ class Query:
                 )
         if not 1 <= self.limit <= MAX_LIMIT:
             raise QueryError(f"limit must be 1 to {MAX_LIMIT}")
+
+    def _check_names(self) -> None:
+        if not is_function_name(self.function):
+            raise QueryError(f"invalid function name {self.function[:70]!r}")
+        if self.status is not None and self.status not in STATUSES:
+            shown = self.status[:32]
+            raise QueryError(f"unknown status {shown!r}: use one of {', '.join(STATUSES)}")
+        if self.schedule is not None and SCHEDULE_ID_RE.fullmatch(self.schedule) is None:
+            raise QueryError(f"invalid schedule id {self.schedule[:70]!r}")
+        if self.tag is not None and not tags.is_tag(self.tag):
+            raise QueryError(f"invalid tag {self.tag[:40]!r}: {tags.RULE}")
 
     @property
     def below(self) -> str:

@@ -52,16 +52,24 @@ async def test_lists_newest_first_with_status_and_tags(
     assert [r["id"] for r in body["invocations"]] == sorted([f, e, d, c, b, a], reverse=True)
     assert body["next_cursor"] is None
     by_id = {r["id"]: r for r in body["invocations"]}
-    assert [by_id[i]["status"] for i in (f, e, d, c)] == ["running", "scheduled", "dead", "succeeded"]
+    assert [by_id[i]["status"] for i in (f, e, d, c)] == [
+        "running",
+        "scheduled",
+        "dead",
+        "succeeded",
+    ]
     assert by_id[c]["tags"] == ["red", "blue"]
     assert by_id[b]["tags"] == ["red", "green"]
     assert by_id[d]["error"] == {"type": "ValueError", "message": "no"}
 
     red = await page(client, "function=echo&tag=red")
     assert [r["id"] for r in red["invocations"]] == sorted([c, b], reverse=True)
-    assert [r["id"] for r in (await page(client, "function=echo&status=dead"))["invocations"]] == [d]
+    assert [r["id"] for r in (await page(client, "function=echo&status=dead"))["invocations"]] == [
+        d
+    ]
     assert [
-        r["id"] for r in (await page(client, "function=echo&status=succeeded&tag=blue"))["invocations"]
+        r["id"]
+        for r in (await page(client, "function=echo&status=succeeded&tag=blue"))["invocations"]
     ] == sorted([c, a], reverse=True)
     record = await (await client.get(f"/invocations/{c}")).json()
     assert record["tags"] == ["red", "blue"]

@@ -79,9 +79,7 @@ async def drive(rdb: RDB, keys: Keys, wanted: dict[str, str]) -> None:
     "running" ones stay delivered and unfinished."""
     for q in QUEUES:
         while True:
-            reply: Any = await rdb.redis.xreadgroup(
-                GROUP, "r1", {keys.stream(q): ">"}, count=1000
-            )
+            reply: Any = await rdb.redis.xreadgroup(GROUP, "r1", {keys.stream(q): ">"}, count=1000)
             if not reply or not reply[0][1]:
                 break
             done = [

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 
 from streamfn import index
 from streamfn.keys import GROUP, Keys
-from streamfn.outcomes import Completion
 from streamfn.names import new_invocation_id
+from streamfn.outcomes import Completion
 from streamfn.rdb import RDB
 from streamfn.settings import Settings
 from tests.index.seed import FN, QUEUES, SCHEDULES, STATUSES, TAGS, Truth, ms_of, seed
@@ -52,9 +52,11 @@ async def check_every_filter(redis: Redis, keys: Keys, truth: Truth) -> None:
         ({"until_ms": until}, lambda i: ms_of(i) < until),
         (
             {"status": "succeeded", "tag": "red", "since_ms": since, "until_ms": until},
-            lambda i: truth.status[i] == "succeeded"
-            and "red" in truth.tags[i]
-            and since <= ms_of(i) < until,
+            lambda i: (
+                truth.status[i] == "succeeded"
+                and "red" in truth.tags[i]
+                and since <= ms_of(i) < until
+            ),
         ),
         (
             {"schedule": "nightly", "status": "dead"},

@@ -6,7 +6,6 @@ zset, the tag/schedule zset, the expiry zset, the counts and per-minute hashes.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +20,7 @@ from streamfn.scripts.index_calls import index_range, index_trim
 from streamfn.settings import Settings
 from streamfn.tags import TagError
 from tests.lua.helpers import FN, deliver, enqueue_now, make_due, redis_ms, run_one, success
+from tests.support.procs import wait_until
 
 
 async def members(redis: Redis, key: str) -> set[str]:
@@ -37,8 +37,9 @@ async def test_enqueue_indexes_live_tags_and_schedule(redis: Redis, keys: Keys, 
     plain = new_invocation_id(FN)
     tagged = new_invocation_id(FN)
     await rdb.enqueue(FN, plain, b"1")
-    await rdb.enqueue(FN, tagged, b"1", delay_ms=60_000, tags=["blue", "a.b-c"],
-                      extra={"schedule": "nightly"})
+    await rdb.enqueue(
+        FN, tagged, b"1", delay_ms=60_000, tags=["blue", "a.b-c"], extra={"schedule": "nightly"}
+    )
 
     assert await members(redis, keys.index_status(FN)) == {f"live:{plain}", f"live:{tagged}"}
     assert await members(redis, keys.index_by(FN)) == {
@@ -106,7 +107,13 @@ async def test_a_stale_completion_changes_no_index_entry(
 
 def failure(d: Any, mode: str, dead: bool = True) -> Completion:
     return Completion(
-        FN, d.entry_id, d.invocation_id, 3, error={"type": "E"}, mode=mode, dead_letter=dead,
+        FN,
+        d.entry_id,
+        d.invocation_id,
+        3,
+        error={"type": "E"},
+        mode=mode,
+        dead_letter=dead,
         max_attempts=2,
     )
 
@@ -143,15 +150,14 @@ async def test_final_failures_go_to_failed_or_dead_and_replay_brings_dead_back(
     assert expiring == {f"failed:{a.invocation_id}::"}
 
 
-async def test_cancel_and_cancel_done_index_cancelled(
-    redis: Redis, keys: Keys, rdb: RDB
-) -> None:
+async def test_cancel_and_cancel_done_index_cancelled(redis: Redis, keys: Keys, rdb: RDB) -> None:
     (waiting,) = await enqueue_now(rdb)
     assert (await rdb.cancel(waiting))[0]
     running = await run_one(redis, keys, rdb)
     assert (await rdb.cancel_running(running.invocation_id))[0]
-    stop = Completion(FN, running.entry_id, running.invocation_id, 1, error={"type": "C"},
-                      mode="cancel")
+    stop = Completion(
+        FN, running.entry_id, running.invocation_id, 1, error={"type": "C"}, mode="cancel"
+    )
     await rdb.finish_many("r1", [stop])
     assert await members(redis, keys.index_status(FN)) == {
         f"cancelled:{waiting}",
@@ -183,18 +189,19 @@ async def test_expired_entries_are_trimmed_everywhere_and_counted_out(
     await short.finish_many("r1", [success(a)])
     assert await counts(redis, keys) == {"succeeded": 1}
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5
-    while await redis.exists(keys.invocation(FN, tagged)) and loop.time() < deadline:
-        await asyncio.sleep(0.02)
-    assert not await redis.exists(keys.invocation(FN, tagged))
+    async def gone() -> bool:
+        return not await redis.exists(keys.invocation(FN, tagged))
+
+    await wait_until(gone, 5, what="the record's TTL")
     # The record expired a moment ago; the entry goes once Redis time is past its expiry.
-    while loop.time() < deadline:
-        trimmed, more = await run(redis, index_trim(keys, FN, 10))
-        if trimmed:
-            break
-        await asyncio.sleep(0.01)
-    assert (trimmed, more) == (1, 0)
+    replies: list[Any] = []
+
+    async def trimmed() -> bool:
+        replies.append(await run(redis, index_trim(keys, FN, 10)))
+        return bool(replies[-1][0])
+
+    await wait_until(trimmed, 5, what="the trim")
+    assert replies[-1] == [1, 0]
     for key in (keys.index_status(FN), keys.index_by(FN), keys.index_expiry(FN)):
         assert not await redis.exists(key), key
     assert await counts(redis, keys) == {}

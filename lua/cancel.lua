@@ -9,7 +9,7 @@ KEYS[3]  {ns:fn}:inv:<id>   hash    the invocation record
 KEYS[4]  {tag}:due_timers   zset    the tag's queues -> earliest timer (set when one goes)
 KEYS[5]  {tag}:active       set     the tag's queues whose stream holds entries
 KEYS[6]  {ns:fn}:ix:status  zset    index: "live:<id>" -> "cancelled:<id>"
-KEYS[7]  {ns:fn}:ix:expiry  zset    index: "<status>:<id>:<tags>:<schedule>" -> expiry ms
+KEYS[7]  {ns:fn}:ix:expiry  zset    index: "<status>|<id>:<tags>:<sid>" -> expiry ms
 KEYS[8]  {ns:fn}:ix:counts  hash    index: final status -> records
 
 ARGV[1]  consumer group name
@@ -60,7 +60,7 @@ if f[1] == '1' then
 end
 redis.call('ZREM', KEYS[6], 'live:' .. ARGV[2])
 redis.call('ZADD', KEYS[6], 0, 'cancelled:' .. ARGV[2])
-redis.call('ZADD', KEYS[7], now + tonumber(ARGV[3]), 'cancelled:' .. ARGV[2] .. ':' .. (f[2] or '') .. ':' ..
+redis.call('ZADD', KEYS[7], now + tonumber(ARGV[3]), 'cancelled|' .. ARGV[2] .. ':' .. (f[2] or '') .. ':' ..
   (f[3] or ''))
 redis.call('HINCRBY', KEYS[8], 'cancelled', 1)
 return {1, 'cancelled'}

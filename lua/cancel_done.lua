@@ -9,7 +9,7 @@ KEYS[2]  {ns:fn}:inv:<id>   hash    the invocation record
 KEYS[3]  {ns:fn}:cancels    zset    pending cancel requests by stream entry id
 KEYS[4]  {tag}:active       set     the tag's queues whose stream holds entries
 KEYS[5]  {ns:fn}:ix:status  zset    index: "live:<id>" -> "cancelled:<id>"
-KEYS[6]  {ns:fn}:ix:expiry  zset    index: "<status>:<id>:<tags>:<schedule>" -> expiry ms
+KEYS[6]  {ns:fn}:ix:expiry  zset    index: "<status>|<id>:<tags>:<sid>" -> expiry ms
 KEYS[7]  {ns:fn}:ix:counts  hash    index: final status -> records
 
 ARGV[1]  consumer group name
@@ -46,7 +46,7 @@ if f[1] == '1' then
 end
 redis.call('ZREM', KEYS[5], 'live:' .. ARGV[4])
 redis.call('ZADD', KEYS[5], 0, 'cancelled:' .. ARGV[4])
-redis.call('ZADD', KEYS[6], now + tonumber(ARGV[5]), 'cancelled:' .. ARGV[4] .. ':' .. (f[2] or '') .. ':' ..
+redis.call('ZADD', KEYS[6], now + tonumber(ARGV[5]), 'cancelled|' .. ARGV[4] .. ':' .. (f[2] or '') .. ':' ..
   (f[3] or ''))
 redis.call('HINCRBY', KEYS[7], 'cancelled', 1)
 return 1

@@ -6,14 +6,15 @@ consumer that currently holds the stream entry in the group's pending list may c
 a runner whose lease was reclaimed gets 0 for that item and changes nothing.  On success the
 result is stored with a TTL, the entry is XACKed and XDELed (streams hold only live work), and
 a waiting caller is notified.  The index (streamfn/index) moves each from "live" to
-"succeeded", with its expiry; the batch's count is added to the status counts and to this
-minute's successes; up to 2n + 16 index entries of records expired by now are taken out.
+"succeeded", and the batch gets one expiry entry (its records expire together); the count is
+added to the status counts and to this minute's successes; up to two expiry entries of
+records expired by now are taken out, with the index entries they name.
 
 KEYS[1]      {ns:fn}:stream     stream  the function's live work
 KEYS[2]      {tag}:active       set     the tag's queues whose stream holds entries
 KEYS[3]      {ns:fn}:ix:status  zset    index: "live:<id>" -> "succeeded:<id>"
 KEYS[4]      {ns:fn}:ix:by      zset    index by tag and schedule (expired entries go)
-KEYS[5]      {ns:fn}:ix:expiry  zset    index: "<status>:<id>:<tags>:<schedule>" -> expiry ms
+KEYS[5]      {ns:fn}:ix:expiry  zset    index: "<status>|<id>:<tags>:<sid>|..." -> expiry ms
 KEYS[6]      {ns:fn}:ix:counts  hash    index: final status -> records
 KEYS[7]      {ns:fn}:ix:minutes hash    index: successes and failures per minute, 24 h
 KEYS[7+i]    {ns:fn}:inv:<id>   hash    the record of item i (i = 1..n)
@@ -36,9 +37,17 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local n = #KEYS - 7
 local out = {}
 
--- Index entries of records that have expired by now (bounded: at most `most`), out of every
--- index key; the counts go down with them.  The same function is in complete.lua, fail.lua
--- and index_trim.lua (a script cannot call another).
+-- cmd key args..., in slices well inside Lua's stack limit for unpack.
+local function variadic(cmd, key, args)
+  for from = 1, #args, 2000 do
+    redis.call(cmd, key, unpack(args, from, math.min(from + 1999, #args)))
+  end
+end
+
+-- Index entries of records that have expired by now, out of every index key; the counts go
+-- down with them.  An expiry member is "<status>|<id>:<tags>:<schedule>|..." for the records
+-- one call finished (they expire together).  Bounded: at most `most` members.  The same
+-- function is in complete.lua, fail.lua and index_trim.lua (a script cannot call another).
 local function trim_expired(status_ix, by_ix, expiry, counts, now, most)
   local gone = redis.call('ZRANGE', expiry, '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, most)
   if #gone == 0 then
@@ -46,25 +55,24 @@ local function trim_expired(status_ix, by_ix, expiry, counts, now, most)
   end
   local st, by, dec = {}, {}, {}
   for _, m in ipairs(gone) do
-    local status, id, tags, sid = string.match(m, '^([^:]*):([^:]*):([^:]*):(.*)$')
-    if status then
-      st[#st + 1] = status .. ':' .. id
-      dec[status] = (dec[status] or 0) + 1
-      for tag in string.gmatch(tags, '[^,]+') do
-        by[#by + 1] = 't:' .. tag .. ':' .. id
-      end
-      if sid ~= '' then
-        by[#by + 1] = 's:' .. sid .. ':' .. id
+    local status, rest = string.match(m, '^([^|]*)|(.*)$')
+    for item in string.gmatch(rest or '', '[^|]+') do
+      local id, tags, sid = string.match(item, '^([^:]*):([^:]*):(.*)$')
+      if id then
+        st[#st + 1] = status .. ':' .. id
+        dec[status] = (dec[status] or 0) + 1
+        for tag in string.gmatch(tags, '[^,]+') do
+          by[#by + 1] = 't:' .. tag .. ':' .. id
+        end
+        if sid ~= '' then
+          by[#by + 1] = 's:' .. sid .. ':' .. id
+        end
       end
     end
   end
-  redis.call('ZREM', expiry, unpack(gone))
-  if #st > 0 then
-    redis.call('ZREM', status_ix, unpack(st))
-  end
-  if #by > 0 then
-    redis.call('ZREM', by_ix, unpack(by))
-  end
+  variadic('ZREM', expiry, gone)
+  variadic('ZREM', status_ix, st)
+  variadic('ZREM', by_ix, by)
   for s, n in pairs(dec) do
     redis.call('HINCRBY', counts, s, -n)
   end
@@ -126,7 +134,10 @@ if n > 0 then
   end
 end
 
-local done = 0
+-- The index changes of the whole batch go in one variadic command per key (a command per
+-- item cost ~1 us each).
+local done, lives, finals, expiring = 0, {}, {}, {}
+local expires = now + tonumber(ttl)
 for i = 1, n do
   local base = 6 + 4 * (i - 1)
   local entry, id = ARGV[base], ARGV[base + 1]
@@ -145,11 +156,10 @@ for i = 1, n do
     if f[1] == '1' then
       redis.call('SPUBLISH', channel, id)
     end
-    redis.call('ZREM', KEYS[3], 'live:' .. id)
-    redis.call('ZADD', KEYS[3], 0, 'succeeded:' .. id)
-    redis.call('ZADD', KEYS[5], now + tonumber(ttl), 'succeeded:' .. id .. ':' .. (f[2] or '') .. ':' ..
-      (f[3] or ''))
     done = done + 1
+    lives[done] = 'live:' .. id
+    finals[2 * done - 1], finals[2 * done] = 0, 'succeeded:' .. id
+    expiring[done] = id .. ':' .. (f[2] or '') .. ':' .. (f[3] or '')
     out[i] = 1
   end
 end
@@ -157,8 +167,11 @@ if n > 0 and redis.call('XLEN', KEYS[1]) == 0 then
   redis.call('SREM', KEYS[2], ARGV[5])
 end
 if done > 0 then
+  variadic('ZREM', KEYS[3], lives)
+  variadic('ZADD', KEYS[3], finals)
+  redis.call('ZADD', KEYS[5], expires, 'succeeded|' .. table.concat(expiring, '|'))
   redis.call('HINCRBY', KEYS[6], 'succeeded', done)
   count_minute(KEYS[7], now, '', done)
 end
-trim_expired(KEYS[3], KEYS[4], KEYS[5], KEYS[6], now, 2 * n + 16)
+trim_expired(KEYS[3], KEYS[4], KEYS[5], KEYS[6], now, 2)
 return out

@@ -6,7 +6,7 @@ so gaps always grow (until the cap) yet retries of many invocations spread out.
 
 The index (streamfn/index) counts the failed attempt in this minute's failures; a final
 outcome moves "live:<id>" to "failed:<id>" or "dead:<id>" with its expiry and count, and up
-to 16 index entries of records expired by now are taken out.
+to two expiry entries of records expired by now are taken out.
 
 KEYS[1]  {ns:fn}:stream     stream  the function's live work
 KEYS[2]  {ns:fn}:timers     zset    timer wheel (retries wait here)
@@ -16,7 +16,7 @@ KEYS[5]  {tag}:due_timers   zset    the tag's queues -> earliest timer (lowered 
 KEYS[6]  {tag}:active       set     the tag's queues whose stream holds entries
 KEYS[7]  {ns:fn}:ix:status  zset    index: "live:<id>" -> "failed:<id>" / "dead:<id>"
 KEYS[8]  {ns:fn}:ix:by      zset    index by tag and schedule (expired entries go)
-KEYS[9]  {ns:fn}:ix:expiry  zset    index: "<status>:<id>:<tags>:<schedule>" -> expiry ms
+KEYS[9]  {ns:fn}:ix:expiry  zset    index: "<status>|<id>:<tags>:<sid>" -> expiry ms
 KEYS[10] {ns:fn}:ix:counts  hash    index: final status -> records
 KEYS[11] {ns:fn}:ix:minutes hash    index: successes and failures per minute, 24 h
 
@@ -45,9 +45,17 @@ Returns  {1, "scheduled", due_ms}   retry parked in the wheel
          {1, "failed", ""}          final failure, not dead-lettered
          {0, "stale", ""}           not pending for this consumer: nothing changed
 ]]
--- Index entries of records that have expired by now (bounded: at most `most`), out of every
--- index key; the counts go down with them.  The same function is in complete.lua, fail.lua
--- and index_trim.lua (a script cannot call another).
+-- cmd key args..., in slices well inside Lua's stack limit for unpack.
+local function variadic(cmd, key, args)
+  for from = 1, #args, 2000 do
+    redis.call(cmd, key, unpack(args, from, math.min(from + 1999, #args)))
+  end
+end
+
+-- Index entries of records that have expired by now, out of every index key; the counts go
+-- down with them.  An expiry member is "<status>|<id>:<tags>:<schedule>|..." for the records
+-- one call finished (they expire together).  Bounded: at most `most` members.  The same
+-- function is in complete.lua, fail.lua and index_trim.lua (a script cannot call another).
 local function trim_expired(status_ix, by_ix, expiry, counts, now, most)
   local gone = redis.call('ZRANGE', expiry, '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, most)
   if #gone == 0 then
@@ -55,25 +63,24 @@ local function trim_expired(status_ix, by_ix, expiry, counts, now, most)
   end
   local st, by, dec = {}, {}, {}
   for _, m in ipairs(gone) do
-    local status, id, tags, sid = string.match(m, '^([^:]*):([^:]*):([^:]*):(.*)$')
-    if status then
-      st[#st + 1] = status .. ':' .. id
-      dec[status] = (dec[status] or 0) + 1
-      for tag in string.gmatch(tags, '[^,]+') do
-        by[#by + 1] = 't:' .. tag .. ':' .. id
-      end
-      if sid ~= '' then
-        by[#by + 1] = 's:' .. sid .. ':' .. id
+    local status, rest = string.match(m, '^([^|]*)|(.*)$')
+    for item in string.gmatch(rest or '', '[^|]+') do
+      local id, tags, sid = string.match(item, '^([^:]*):([^:]*):(.*)$')
+      if id then
+        st[#st + 1] = status .. ':' .. id
+        dec[status] = (dec[status] or 0) + 1
+        for tag in string.gmatch(tags, '[^,]+') do
+          by[#by + 1] = 't:' .. tag .. ':' .. id
+        end
+        if sid ~= '' then
+          by[#by + 1] = 's:' .. sid .. ':' .. id
+        end
       end
     end
   end
-  redis.call('ZREM', expiry, unpack(gone))
-  if #st > 0 then
-    redis.call('ZREM', status_ix, unpack(st))
-  end
-  if #by > 0 then
-    redis.call('ZREM', by_ix, unpack(by))
-  end
+  variadic('ZREM', expiry, gone)
+  variadic('ZREM', status_ix, st)
+  variadic('ZREM', by_ix, by)
   for s, n in pairs(dec) do
     redis.call('HINCRBY', counts, s, -n)
   end
@@ -124,7 +131,7 @@ end
 redis.call('HSET', KEYS[4], 'error', ARGV[5], 'duration_ms', ARGV[16])
 redis.call('HDEL', KEYS[4], 'entry')
 count_minute(KEYS[11], now, ':f', 1)
-trim_expired(KEYS[7], KEYS[8], KEYS[9], KEYS[10], now, 16)
+trim_expired(KEYS[7], KEYS[8], KEYS[9], KEYS[10], now, 2)
 
 if ARGV[6] == 'retry' and attempt < tonumber(ARGV[7]) then
   local step = math.min(tonumber(ARGV[9]), tonumber(ARGV[8]) * 2 ^ (attempt - 1))
@@ -157,7 +164,7 @@ if f[1] == '1' then
 end
 redis.call('ZREM', KEYS[7], 'live:' .. id)
 redis.call('ZADD', KEYS[7], 0, outcome .. ':' .. id)
-redis.call('ZADD', KEYS[9], now + ttl, outcome .. ':' .. id .. ':' .. (f[2] or '') .. ':' ..
+redis.call('ZADD', KEYS[9], now + ttl, outcome .. '|' .. id .. ':' .. (f[2] or '') .. ':' ..
   (f[3] or ''))
 redis.call('HINCRBY', KEYS[10], outcome, 1)
 return {1, outcome, dead_entry}

@@ -45,7 +45,7 @@ redis.call('HSET', KEYS[3], 'status', 'queued', 'entry', entry, 'attempt', 1, 'q
 local id = ARGV[2]
 redis.call('ZREM', KEYS[5], 'dead:' .. id)
 redis.call('ZADD', KEYS[5], 0, 'live:' .. id)
-if redis.call('ZREM', KEYS[6], 'dead:' .. id .. ':' .. (fields[4] or '') .. ':' ..
+if redis.call('ZREM', KEYS[6], 'dead|' .. id .. ':' .. (fields[4] or '') .. ':' ..
     (fields[5] or '')) == 1 then
   redis.call('HINCRBY', KEYS[7], 'dead', -1)
 end

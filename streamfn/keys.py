@@ -22,7 +22,7 @@ namespace, and changing it relocates every key (drain first).
 | ``{shard}:<fn>:sched:<schedule id>``  | hash   | one schedule: definition and fire state         |
 | ``{shard}:<fn>:ix:status``            | zset   | ``<status>:<id>``, score 0 (lex): by status     |
 | ``{shard}:<fn>:ix:by``                | zset   | ``t:<tag>:<id>``, ``s:<schedule>:<id>`` (lex)   |
-| ``{shard}:<fn>:ix:expiry``            | zset   | ``<status>:<id>:<tags>:<sid>`` -> expiry ms    |
+| ``{shard}:<fn>:ix:expiry``            | zset   | ``<status>|<id>:<tags>:<sid>|...`` -> expiry ms|
 | ``{shard}:<fn>:ix:counts``            | hash   | final status -> records of it that still exist  |
 | ``{shard}:<fn>:ix:minutes``           | hash   | ``<minute>``, ``<minute>:f`` -> done, failed   |
 | ``<ns>:schedules``                    | hash   | schedule id -> function (lookup and listing)    |
@@ -238,8 +238,9 @@ class Keys:
         return f"{self._tag(function)}:ix:by"
 
     def index_expiry(self, function: str) -> str:
-        """Zset ``<status>:<id>:<tags,...>:<schedule id>`` -> when the final record expires
-        (ms): what to take out of the other index keys once it has."""
+        """Zset ``<status>|<id>:<tags,...>:<schedule id>|...`` -> when those final records
+        expire (ms; one entry per script call, its records expire together): what to take
+        out of the other index keys once they have."""
         return f"{self._tag(function)}:ix:expiry"
 
     def index_counts(self, function: str) -> str:

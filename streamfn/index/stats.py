@@ -21,10 +21,12 @@ from streamfn.layouts import read_layouts
 from streamfn.scripts import run
 from streamfn.scripts.index_calls import index_trim
 
-TRIM_BATCH = 1000
-TRIM_CALLS = 100
-"""A reader trims at most this many batches per queue (100,000 entries: ~0.1 s of Redis),
-then reads what is left; the next reader goes on."""
+TRIM_BATCH = 20
+"""Expiry entries per ``index_trim.lua`` call: each names up to ~100 records (a complete.lua
+batch), so a call takes out at most ~2,000 index entries (~1-2 ms of Redis)."""
+TRIM_CALLS = 200
+"""A reader trims at most this many batches per queue, then reads what is left; the next
+reader goes on."""
 
 MINUTES_KEPT = 1440
 

@@ -86,6 +86,19 @@ async def test_a_fire_is_an_ordinary_invocation_tagged_with_its_schedule(
     assert await redis.zscore(keys.schedules(FN), "s") == d.at + 1000
 
 
+async def test_fires_enter_the_invocation_index_under_their_schedule(
+    store: ScheduleStore, redis: Redis, keys: Keys
+) -> None:
+    d = await due_schedule(store, misfire="catch_up", catch_up_max=3)
+    planned = (d.at, d.at + 1000)
+    await fire(store.rdb, d.step(planned, d.at + 2000))
+    ids = [fire_invocation_id(FN, "s", at) for at in planned]
+    status = {m.decode() for m in await redis.zrange(keys.index_status(FN), 0, -1)}
+    by = {m.decode() for m in await redis.zrange(keys.index_by(FN), 0, -1)}
+    assert status == {f"live:{i}" for i in ids}
+    assert by == {f"s:s:{i}" for i in ids}
+
+
 async def test_twenty_concurrent_callers_fire_each_planned_time_once(
     store: ScheduleStore, redis: Redis, keys: Keys
 ) -> None:

@@ -11,6 +11,7 @@ KEYS[5]  {tag}:active       set     the tag's queues whose stream holds entries
 KEYS[6]  {ns:fn}:ix:status  zset    index: "live:<id>" -> "cancelled:<id>"
 KEYS[7]  {ns:fn}:ix:expiry  zset    index: "<status>|<id>:<tags>:<sid>" -> expiry ms
 KEYS[8]  {ns:fn}:ix:counts  hash    index: final status -> records
+KEYS[9]  {ns:fn}:ix:by      zset    index: expires with the others once nothing is live
 
 ARGV[1]  consumer group name
 ARGV[2]  invocation id
@@ -22,6 +23,22 @@ Returns  {1, "cancelled"}
          {0, "not_found"}     no such record
          {0, status}          refused: "running", "succeeded", "failed", "dead" or "cancelled"
 ]]
+-- With no live record left in the queue, the index keys go 1 s after the last final record
+-- expires, so an idle queue's index returns to nothing without anyone reading it.
+local function retire_index(status_ix, by_ix, expiry, counts)
+  if redis.call('ZLEXCOUNT', status_ix, '[live:', '(live;') > 0 then
+    return
+  end
+  local last = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')
+  if last[2] then
+    local at = tonumber(last[2]) + 1000
+    redis.call('PEXPIREAT', status_ix, at)
+    redis.call('PEXPIREAT', by_ix, at)
+    redis.call('PEXPIREAT', expiry, at)
+    redis.call('PEXPIREAT', counts, at)
+  end
+end
+
 local status = redis.call('HGET', KEYS[3], 'status')
 if not status then
   return {0, 'not_found'}
@@ -63,4 +80,5 @@ redis.call('ZADD', KEYS[6], 0, 'cancelled:' .. ARGV[2])
 redis.call('ZADD', KEYS[7], now + tonumber(ARGV[3]), 'cancelled|' .. ARGV[2] .. ':' .. (f[2] or '') .. ':' ..
   (f[3] or ''))
 redis.call('HINCRBY', KEYS[8], 'cancelled', 1)
+retire_index(KEYS[6], KEYS[9], KEYS[7], KEYS[8])
 return {1, 'cancelled'}

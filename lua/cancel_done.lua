@@ -11,6 +11,7 @@ KEYS[4]  {tag}:active       set     the tag's queues whose stream holds entries
 KEYS[5]  {ns:fn}:ix:status  zset    index: "live:<id>" -> "cancelled:<id>"
 KEYS[6]  {ns:fn}:ix:expiry  zset    index: "<status>|<id>:<tags>:<sid>" -> expiry ms
 KEYS[7]  {ns:fn}:ix:counts  hash    index: final status -> records
+KEYS[8]  {ns:fn}:ix:by      zset    index: expires with the others once nothing is live
 
 ARGV[1]  consumer group name
 ARGV[2]  consumer name (the runner's)
@@ -25,6 +26,22 @@ Returns  1 recorded
          0 stale: the entry is not pending for this consumer (lease lost, or finished);
            the request stays, so a runner that reclaimed the entry stops it too
 ]]
+-- With no live record left in the queue, the index keys go 1 s after the last final record
+-- expires, so an idle queue's index returns to nothing without anyone reading it.
+local function retire_index(status_ix, by_ix, expiry, counts)
+  if redis.call('ZLEXCOUNT', status_ix, '[live:', '(live;') > 0 then
+    return
+  end
+  local last = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')
+  if last[2] then
+    local at = tonumber(last[2]) + 1000
+    redis.call('PEXPIREAT', status_ix, at)
+    redis.call('PEXPIREAT', by_ix, at)
+    redis.call('PEXPIREAT', expiry, at)
+    redis.call('PEXPIREAT', counts, at)
+  end
+end
+
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #pending == 0 or pending[1][2] ~= ARGV[2] then
   return 0
@@ -49,4 +66,5 @@ redis.call('ZADD', KEYS[5], 0, 'cancelled:' .. ARGV[4])
 redis.call('ZADD', KEYS[6], now + tonumber(ARGV[5]), 'cancelled|' .. ARGV[4] .. ':' .. (f[2] or '') .. ':' ..
   (f[3] or ''))
 redis.call('HINCRBY', KEYS[7], 'cancelled', 1)
+retire_index(KEYS[5], KEYS[8], KEYS[6], KEYS[7])
 return 1

@@ -79,6 +79,22 @@ local function trim_expired(status_ix, by_ix, expiry, counts, now, most)
   return #gone
 end
 
+-- With no live record left in the queue, the index keys go 1 s after the last final record
+-- expires, so an idle queue's index returns to nothing without anyone reading it.
+local function retire_index(status_ix, by_ix, expiry, counts)
+  if redis.call('ZLEXCOUNT', status_ix, '[live:', '(live;') > 0 then
+    return
+  end
+  local last = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')
+  if last[2] then
+    local at = tonumber(last[2]) + 1000
+    redis.call('PEXPIREAT', status_ix, at)
+    redis.call('PEXPIREAT', by_ix, at)
+    redis.call('PEXPIREAT', expiry, at)
+    redis.call('PEXPIREAT', counts, at)
+  end
+end
+
 -- Adds n to this minute's counter (suffix '' successes, ':f' failed attempts).  A minute's
 -- first add drops the minutes past 24 h (a sweep of at most ~2,900 fields, once a minute)
 -- and renews the hash's TTL, so an idle queue's counters go 24 h after its last count.
@@ -174,4 +190,7 @@ if done > 0 then
   count_minute(KEYS[7], now, '', done)
 end
 trim_expired(KEYS[3], KEYS[4], KEYS[5], KEYS[6], now, 2)
+if done > 0 then
+  retire_index(KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+end
 return out

@@ -7,7 +7,9 @@ KEYS[4]  {tag}:due_timers     zset     the tag's queues -> earliest timer (lower
 KEYS[5]  {tag}:active         set      the tag's queues whose stream holds entries
 KEYS[6]  {ns:fn}:ix:status    zset     index: "live:<id>" added (streamfn/index)
 KEYS[7]  {ns:fn}:ix:by        zset     index: "t:<tag>:<id>" per tag, "s:<schedule>:<id>"
-KEYS[8]  {ns:fn}:idem:<sha>   string   optional: Idempotency-Key -> invocation id
+KEYS[8]  {ns:fn}:ix:expiry    zset     index: its TTL is taken off (keep_index)
+KEYS[9]  {ns:fn}:ix:counts    hash     index: as KEYS[8]
+KEYS[10] {ns:fn}:idem:<sha>   string   optional: Idempotency-Key -> invocation id
 
 ARGV[1]  invocation id
 ARGV[2]  payload (JSON bytes)
@@ -30,6 +32,18 @@ Returns  {1, id, "queued", entry_id}     queued now
          {0, "", "full", backlog}        due now but XLEN KEYS[1] >= the cap: nothing written
 Errors   "ERR streamfn: invocation exists" if KEYS[3] already exists.
 ]]
+-- The index keys expire as a whole once no live record is left and every final one has
+-- expired (retire_index); indexing a live record again takes that TTL off.  ix:counts always
+-- exists once a TTL was set (its fields stay at 0), so its PTTL stands for all four.
+local function keep_index(status_ix, by_ix, expiry, counts)
+  if redis.call('PTTL', counts) >= 0 then
+    redis.call('PERSIST', status_ix)
+    redis.call('PERSIST', by_ix)
+    redis.call('PERSIST', expiry)
+    redis.call('PERSIST', counts)
+  end
+end
+
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local id = ARGV[1]
@@ -45,7 +59,7 @@ if ARGV[8] ~= '' then
   end
 end
 
-local idem = KEYS[8]
+local idem = KEYS[10]
 if idem then
   local existing = redis.call('GET', idem)
   if existing then
@@ -82,6 +96,7 @@ for k, v in pairs(extra) do
   redis.call('HSET', KEYS[3], 'x_' .. k, v)
 end
 -- The index: one ZADD for an untagged invocation (the hot path).
+keep_index(KEYS[6], KEYS[7], KEYS[8], KEYS[9])
 redis.call('ZADD', KEYS[6], 0, 'live:' .. id)
 local tags = ARGV[12] or ''
 if tags ~= '' then

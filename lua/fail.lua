@@ -87,6 +87,22 @@ local function trim_expired(status_ix, by_ix, expiry, counts, now, most)
   return #gone
 end
 
+-- With no live record left in the queue, the index keys go 1 s after the last final record
+-- expires, so an idle queue's index returns to nothing without anyone reading it.
+local function retire_index(status_ix, by_ix, expiry, counts)
+  if redis.call('ZLEXCOUNT', status_ix, '[live:', '(live;') > 0 then
+    return
+  end
+  local last = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')
+  if last[2] then
+    local at = tonumber(last[2]) + 1000
+    redis.call('PEXPIREAT', status_ix, at)
+    redis.call('PEXPIREAT', by_ix, at)
+    redis.call('PEXPIREAT', expiry, at)
+    redis.call('PEXPIREAT', counts, at)
+  end
+end
+
 -- Adds n to this minute's counter (suffix '' successes, ':f' failed attempts).  A minute's
 -- first add drops the minutes past 24 h (a sweep of at most ~2,900 fields, once a minute)
 -- and renews the hash's TTL, so an idle queue's counters go 24 h after its last count.
@@ -167,4 +183,5 @@ redis.call('ZADD', KEYS[7], 0, outcome .. ':' .. id)
 redis.call('ZADD', KEYS[9], now + ttl, outcome .. '|' .. id .. ':' .. (f[2] or '') .. ':' ..
   (f[3] or ''))
 redis.call('HINCRBY', KEYS[10], outcome, 1)
+retire_index(KEYS[7], KEYS[8], KEYS[9], KEYS[10])
 return {1, outcome, dead_entry}

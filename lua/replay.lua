@@ -9,6 +9,7 @@ KEYS[4]  {tag}:active       set     the tag's queues whose stream holds entries
 KEYS[5]  {ns:fn}:ix:status  zset    index: "dead:<id>" -> "live:<id>"
 KEYS[6]  {ns:fn}:ix:expiry  zset    index: the record's expiry entry goes (it persists)
 KEYS[7]  {ns:fn}:ix:counts  hash    index: final status -> records (dead: one less)
+KEYS[8]  {ns:fn}:ix:by      zset    index: its TTL is taken off with the others
 
 ARGV[1]  consumer group name
 ARGV[2]  invocation id
@@ -18,6 +19,18 @@ Returns  {1, entry_id}     queued again (record no longer expires)
          {0, "not_found"}  no such record
          {0, status}       refused: the invocation is not dead
 ]]
+-- The index keys expire as a whole once no live record is left and every final one has
+-- expired (retire_index); indexing a live record again takes that TTL off.  ix:counts always
+-- exists once a TTL was set (its fields stay at 0), so its PTTL stands for all four.
+local function keep_index(status_ix, by_ix, expiry, counts)
+  if redis.call('PTTL', counts) >= 0 then
+    redis.call('PERSIST', status_ix)
+    redis.call('PERSIST', by_ix)
+    redis.call('PERSIST', expiry)
+    redis.call('PERSIST', counts)
+  end
+end
+
 local fields = redis.call('HMGET', KEYS[3], 'status', 'payload', 'dead_entry', 'tags',
   'x_schedule')
 if not fields[1] then
@@ -43,6 +56,7 @@ redis.call('HSET', KEYS[3], 'status', 'queued', 'entry', entry, 'attempt', 1, 'q
 -- The entry's expiry member is rebuilt from the record as fail.lua wrote it; the count only
 -- drops if the member was there (an index trim may have counted it out already).
 local id = ARGV[2]
+keep_index(KEYS[5], KEYS[8], KEYS[6], KEYS[7])
 redis.call('ZREM', KEYS[5], 'dead:' .. id)
 redis.call('ZADD', KEYS[5], 0, 'live:' .. id)
 if redis.call('ZREM', KEYS[6], 'dead|' .. id .. ':' .. (fields[4] or '') .. ':' ..

@@ -22,7 +22,9 @@ KEYS[3]      {tag}:due_schedules   zset    the tag's functions -> earliest next 
 KEYS[4]      {tag}:active          set     the tag's queues whose stream holds entries
 KEYS[5]      {ns:fn}:ix:status     zset    index: "live:<id>" of each fire (streamfn/index)
 KEYS[6]      {ns:fn}:ix:by         zset    index: "s:<sid>:<id>" of each fire
-KEYS[7..n]   per step, in ARGV[3] order: {ns:fn}:sched:<sid> (hash), then {ns:fn}:inv:<id>
+KEYS[7]      {ns:fn}:ix:expiry     zset    index: its TTL is taken off (keep_index)
+KEYS[8]      {ns:fn}:ix:counts     hash    index: as KEYS[7]
+KEYS[9..n]   per step, in ARGV[3] order: {ns:fn}:sched:<sid> (hash), then {ns:fn}:inv:<id>
              (hash) of each of its planned fires
 
 ARGV[1]      consumer group name
@@ -57,6 +59,18 @@ local function index_schedules(fn, channel)
   redis.call('ZADD', KEYS[3], first[2], fn)
   if channel and (not old or tonumber(first[2]) < tonumber(old)) then
     redis.call('SPUBLISH', channel, first[2])
+  end
+end
+
+-- The index keys expire as a whole once no live record is left and every final one has
+-- expired (retire_index); indexing a live record again takes that TTL off.  ix:counts always
+-- exists once a TTL was set (its fields stay at 0), so its PTTL stands for all four.
+local function keep_index(status_ix, by_ix, expiry, counts)
+  if redis.call('PTTL', counts) >= 0 then
+    redis.call('PERSIST', status_ix)
+    redis.call('PERSIST', by_ix)
+    redis.call('PERSIST', expiry)
+    redis.call('PERSIST', counts)
   end
 end
 
@@ -118,6 +132,7 @@ local function fire(step, h)
       redis.call('HSET', record, 'payload', s[5], 'created', now, 'attempt', 1, 'notify', 0,
         'x_schedule', sid, 'x_planned', planned, 'status', 'queued', 'entry', entry,
         'queued_at', now)
+      keep_index(KEYS[5], KEYS[6], KEYS[7], KEYS[8])
       redis.call('ZADD', KEYS[5], 0, 'live:' .. id)
       redis.call('ZADD', KEYS[6], 0, 's:' .. sid .. ':' .. id)
       out[#out + 1] = planned
@@ -141,7 +156,7 @@ local function fire(step, h)
 end
 
 local results = {}
-local h = 7
+local h = 9
 for _, step in ipairs(cjson.decode(ARGV[3])) do
   results[#results + 1] = fire(step, h)
   h = h + 1 + #step[5]

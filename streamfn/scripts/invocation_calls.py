@@ -32,7 +32,12 @@ def enqueue(
     """Queue ``invocation_id`` now, after ``delay_ms``, or at ``at_ms`` (epoch ms, wins when
     > 0).  ``max_backlog`` 0: no cap.  ``tags``: checked by :func:`streamfn.tags.parse`."""
     keys = k.queue_keys(function, invocation_id)
-    keys += (k.index_status(function), k.index_by(function))
+    keys += (
+        k.index_status(function),
+        k.index_by(function),
+        k.index_expiry(function),
+        k.index_counts(function),
+    )
     if idempotency_key is not None:
         keys.append(k.idempotency(function, idempotency_key))
     args = [
@@ -68,7 +73,12 @@ def promote(k: Keys, function: str, invocation_ids: Sequence[str]) -> Call:
 def cancel(k: Keys, function: str, invocation_id: str, ttl_ms: int) -> Call:
     """Cancel a scheduled or queued invocation; its record then lives ``ttl_ms``."""
     keys = k.queue_keys(function, invocation_id)
-    keys += (k.index_status(function), k.index_expiry(function), k.index_counts(function))
+    keys += (
+        k.index_status(function),
+        k.index_expiry(function),
+        k.index_counts(function),
+        k.index_by(function),
+    )
     args = [GROUP, invocation_id, ttl_ms, k.done_channel(function), function]
     return SCRIPTS.cancel, keys, args
 
@@ -89,6 +99,7 @@ def replay(k: Keys, function: str, invocation_id: str) -> Call:
         k.index_status(function),
         k.index_expiry(function),
         k.index_counts(function),
+        k.index_by(function),
     ]
     return SCRIPTS.replay, keys, [GROUP, invocation_id, function]
 

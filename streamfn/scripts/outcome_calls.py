@@ -82,6 +82,7 @@ def cancel_done(k: Keys, consumer: str, c: Completion, ttl_ms: int) -> Call:
         k.index_status(fn),
         k.index_expiry(fn),
         k.index_counts(fn),
+        k.index_by(fn),
     ]
     args = [
         GROUP,

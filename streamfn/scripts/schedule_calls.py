@@ -79,6 +79,8 @@ def schedule_fire(k: Keys, function: str, plan_now_ms: int, steps: Sequence[Fire
         k.active(tag),
         k.index_status(function),
         k.index_by(function),
+        k.index_expiry(function),
+        k.index_counts(function),
     ]
     body: list[list[Any]] = []
     for s in steps:

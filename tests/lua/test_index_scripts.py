@@ -220,3 +220,43 @@ async def test_index_range_merges_prefixes_newest_first_within_bounds(
     assert await read(2) == ids[::-1][:2]
     assert await read(10, below=ids[3]) == ids[:3][::-1]
     assert await read(10, below=ids[4], since=ids[1]) == ids[1:4][::-1]
+
+
+async def test_an_idle_queues_index_expires_whole_once_its_records_have(
+    redis: Redis, keys: Keys, settings: Settings
+) -> None:
+    short = RDB(redis, replace(settings, result_ttl=0.3))
+    await short.enqueue(FN, new_invocation_id(FN), b"1", tags=["t"])
+    (a,) = await deliver(redis, keys, "r1")
+    index_keys = [keys.index_status(FN), keys.index_by(FN), keys.index_expiry(FN)]
+    index_keys.append(keys.index_counts(FN))
+    assert (await short.enqueue(FN, new_invocation_id(FN), b"1")).created
+    await short.finish_many("r1", [success(a)])
+    for key in index_keys:  # one invocation is still live: nothing expires
+        assert await redis.pttl(key) == -1, key
+
+    (b,) = await deliver(redis, keys, "r1")
+    await short.finish_many("r1", [success(b)])  # none live now
+    for key in index_keys:
+        assert 0 < await redis.pttl(key) <= 300 + 1000, key
+
+    async def gone() -> bool:  # no read, no write: the keys expire by themselves
+        return not await redis.exists(*index_keys)
+
+    await wait_until(gone, 10, what="the index keys to expire")
+    again = new_invocation_id(FN)
+    await short.enqueue(FN, again, b"1")
+    assert await members(redis, keys.index_status(FN)) == {f"live:{again}"}
+
+
+async def test_a_new_live_record_takes_the_ttl_off_the_index(
+    redis: Redis, keys: Keys, settings: Settings
+) -> None:
+    rdb = RDB(redis, replace(settings, result_ttl=60))
+    a = await run_one(redis, keys, rdb)
+    await rdb.finish_many("r1", [success(a)])
+    assert await redis.pttl(keys.index_counts(FN)) > 0
+    later = new_invocation_id(FN)
+    await rdb.enqueue(FN, later, b"1", delay_ms=60_000)
+    for key in (keys.index_status(FN), keys.index_expiry(FN), keys.index_counts(FN)):
+        assert await redis.pttl(key) == -1, key

@@ -95,7 +95,7 @@ def test_the_calls_above_cover_every_script() -> None:
 
 def test_optional_and_variadic_keys_follow_the_arguments() -> None:
     (_, plain, _), (_, idem, _) = every_call()[:2]
-    assert (len(plain), len(idem)) == (7, 8)
+    assert (len(plain), len(idem)) == (9, 10)
     assert len(invocation_calls.promote(K, "fn", ["fn.a"] * 7)[1]) == 4 + 7
     done = Completion("fn", "1-1", "fn.a", 3)
     assert len(outcome_calls.complete(K, "fn", "r1", 1, [done] * 5)[1]) == 7 + 5
@@ -105,7 +105,7 @@ def test_optional_and_variadic_keys_follow_the_arguments() -> None:
 
 
 def test_a_wrong_key_count_names_the_script_and_both_counts() -> None:
-    with pytest.raises(ValueError, match=r"enqueue\.lua takes 7 or 8 keys .*got 2"):
+    with pytest.raises(ValueError, match=r"enqueue\.lua takes 9 or 10 keys .*got 2"):
         SCRIPTS.enqueue.check(2)
     with pytest.raises(ValueError, match=r"watch\.lua takes 1 key .*got 0"):
         SCRIPTS.watch.check(0)
@@ -116,11 +116,11 @@ def test_a_wrong_key_count_names_the_script_and_both_counts() -> None:
 async def test_a_wrong_key_count_is_refused_before_sending(redis: Redis, keys: Keys) -> None:
     good = invocation_calls.enqueue(keys, "fn", "fn." + "a" * 24, b"1")
     short = (good[0], good[1][:2], good[2])
-    with pytest.raises(ValueError, match=r"enqueue\.lua takes 7 or 8 keys"):
+    with pytest.raises(ValueError, match=r"enqueue\.lua takes 9 or 10 keys"):
         await run(redis, short)
-    with pytest.raises(ValueError, match=r"enqueue\.lua takes 7 or 8 keys"):
+    with pytest.raises(ValueError, match=r"enqueue\.lua takes 9 or 10 keys"):
         await run_batch(redis, [good, short])
-    with pytest.raises(ValueError, match=r"enqueue\.lua takes 7 or 8 keys"):
+    with pytest.raises(ValueError, match=r"enqueue\.lua takes 9 or 10 keys"):
         await ScriptBatcher(redis, SCRIPTS.enqueue).call(short)
     assert not await redis.exists(keys.stream("fn"))  # not even the good call was sent
 

@@ -73,7 +73,7 @@ def test_every_script_file_is_a_field_and_parses() -> None:
     found = discover()
     assert list(found) == [f.name for f in fields(ScriptSet)]
     assert SCRIPTS.all() == tuple(found.values())
-    assert SCRIPTS.enqueue.shape == KeyShape(7, 1)  # KEYS[8] optional
+    assert SCRIPTS.enqueue.shape == KeyShape(9, 1)  # KEYS[10] optional
     assert SCRIPTS.complete.shape == KeyShape(7, 0, True)  # KEYS[7+i]
     assert SCRIPTS.promote.shape == KeyShape(4, 0, True)  # KEYS[5..n]
     assert SCRIPTS.reindex.shape == KeyShape(4, 2)  # KEYS[5], KEYS[6] optional

@@ -18,7 +18,9 @@ of one prefix lists one status (or tag, or schedule) in creation order, and a ti
 an id range.  Index entries of a final record go once the record has expired: complete.lua
 and fail.lua take out a few expired ones on every call, and readers (:mod:`.stats`,
 :mod:`.listing`) run ``index_trim.lua`` until none is left, so memory follows the records'
-TTLs while a queue is used, and the first read after it went idle returns it to baseline.
+TTLs while a queue is used; once a finishing script leaves no live record, the four keys are
+set to expire 1 s after the last final record does (enqueue, schedule_fire and replay take
+that TTL off again), so an idle queue's index returns to nothing by itself.
 
 ``scheduled``, ``queued`` and ``running`` are ``live`` in the index (a runner takes work
 with XREADGROUP, no script): a listing tells them apart on the record and the stream, and

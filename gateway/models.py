@@ -16,6 +16,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from streamfn.errors import ErrorCode
 from streamfn.gateway.scalars import (
+    AssetName,
     At,
     Count,
     Delay,
@@ -117,6 +118,10 @@ class Requeued(Struct, kw_only=True):
 
 class FunctionPath(Struct, frozen=True):
     fn: FunctionName
+
+
+class AssetPath(Struct, frozen=True):
+    name: AssetName
 
 
 Count0 = Annotated[int, Meta(ge=0)]

@@ -19,10 +19,12 @@ from streamfn.gateway import (
     invocations,
     invoke,
     schedules,
+    static_files,
 )
 from streamfn.gateway.contract import Body, Reply, Route
 from streamfn.gateway.models import (
     Accepted,
+    AssetPath,
     Backlog,
     Cancelled,
     Cancelling,
@@ -253,6 +255,26 @@ ROUTES: tuple[Route, ...] = (
         "openapi",
         "This document",
         {200: Reply(dict[str, Any], "OpenAPI 3.1")},
+    ),
+    Route(
+        "GET",
+        "/docs",
+        static_files.docs_page,
+        "docs",
+        "This document, rendered as a page",
+        {200: Reply(str, "the page", media_type="text/html")},
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
+        "/static/{name}",
+        static_files.static_asset,
+        "static_asset",
+        "An asset of the gateway's pages",
+        {200: Reply(str, "the asset (script, style or image)", media_type="text/plain")},
+        errors=(400, 404),
+        path_params=AssetPath,
+        query=NoQuery,
     ),
 )
 

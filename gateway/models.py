@@ -116,6 +116,11 @@ class Requeued(Struct, kw_only=True):
     status: Literal["queued"]
 
 
+class Discarded(Struct, kw_only=True):
+    id: str
+    status: Literal["discarded"]
+
+
 class FunctionPath(Struct, frozen=True):
     fn: FunctionName
 

@@ -4,7 +4,8 @@ invocations, schedules, deployed functions, settings and the benchmarks.
 This package is the CLI layer: the only code that imports both :mod:`streamfn.gateway` and
 :mod:`streamfn.runner` (each command loads only what it runs).  Here are the root parser
 and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway,
-runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``bench_cmd``), and
+runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``dlq_cmd`` for
+dlq and cancel, ``bench_cmd``), and
 :mod:`streamfn.cli.edge` holds what every entry point shares: argument types, event loop,
 logging, signals, exit codes.
 
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("scheduler", "promote timers and fire schedules with no runner live (see --help)"),
         ("schedule", "schedules in Redis: add|ls|rm|pause|resume (see streamfn schedule --help)"),
         ("functions", "deployed functions in Redis: ls|rm (see streamfn functions --help)"),
+        ("dlq", "dead letters in Redis: ls|replay|rm [--all --function FN --dry-run]"),
+        ("cancel", "cancel invocations that have not finished: ID... (see --help)"),
         ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
     ):
         sub.add_parser(name, help=text, add_help=False)
@@ -139,6 +142,18 @@ def _functions(argv: list[str]) -> int:
     return functions_cmd.main(argv)
 
 
+def _dlq(argv: list[str]) -> int:
+    from streamfn.cli import dlq_cmd
+
+    return dlq_cmd.main(argv)
+
+
+def _cancel(argv: list[str]) -> int:
+    from streamfn.cli import dlq_cmd
+
+    return dlq_cmd.cancel_main(argv)
+
+
 def _bench(argv: list[str]) -> int:
     from streamfn.cli import bench_cmd
 
@@ -151,6 +166,8 @@ DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "scheduler": _scheduler,
     "schedule": _schedule,
     "functions": _functions,
+    "dlq": _dlq,
+    "cancel": _cancel,
     "bench": _bench,
 }
 

@@ -270,6 +270,15 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/ui",
+        static_files.ui_page,
+        "ui",
+        "The dashboard",
+        {200: Reply(str, "the page", media_type="text/html")},
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
         "/docs",
         static_files.docs_page,
         "docs",

@@ -1,4 +1,5 @@
-"""The gateway's own pages and their assets: ``GET /docs`` and ``GET /static/{name}``.
+"""The gateway's own pages and their assets: ``GET /ui`` (the dashboard), ``GET /docs`` and
+``GET /static/{name}``.
 
 Assets live in ``gateway/static/`` and are read once, when the app is made: a request names an
 asset, which is looked up in that table, so no part of a URL ever reaches the filesystem.
@@ -74,6 +75,13 @@ async def docs_page(request: web.Request) -> web.Response:
     to try each operation; its script and style are served by this gateway."""
     params.query(request, NoQuery, request.app[SETTINGS])
     return _serve(request, ASSETS["docs.html"])
+
+
+async def ui_page(request: web.Request) -> web.Response:
+    """The dashboard: functions, their invocations, dead letters and schedules, runners; a
+    static page whose script reads this gateway's JSON API (with the caller's session)."""
+    params.query(request, NoQuery, request.app[SETTINGS])
+    return _serve(request, ASSETS["ui.html"])
 
 
 async def static_asset(request: web.Request) -> web.Response:

@@ -57,4 +57,4 @@ async def test_names_outside_the_table_are_4xx_never_a_file(
 def test_the_table_holds_every_page_file_and_nothing_else() -> None:
     files = {p.name for p in STATIC_DIR.iterdir() if p.is_file()}
     assert set(ASSETS) == files
-    assert {"docs.html", "docs.js", "docs.css"} <= set(ASSETS)
+    assert {"docs.html", "docs.js", "docs.css", "ui.html", "ui.js", "ui.css"} <= set(ASSETS)

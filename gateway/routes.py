@@ -6,6 +6,7 @@ parameter Structs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -257,7 +258,8 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def setup_routes(app: web.Application) -> None:
-    """Register every route of :data:`ROUTES` on ``app``."""
+def setup_routes(app: web.Application, handler_for: Callable[[Route], Handler]) -> None:
+    """Register every route of :data:`ROUTES` on ``app``, each with ``handler_for(route)``
+    (its handler, or the handler behind the token check: ``auth.handler_for``)."""
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+        app.router.add_route(route.method, route.path, handler_for(route), name=route.name)

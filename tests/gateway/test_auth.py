@@ -1,5 +1,5 @@
-"""The auth matrix: every route of the route table, each with no token, a wrong one, a role too weak and
-the right role, on a real gateway over a real Redis; then the invoker's pattern.
+"""The auth matrix: every route of the route table, each with no token, a wrong one, a role
+too weak and the right role, on a real gateway over a real Redis; then the invoker's pattern.
 
 The cases are generated from ``ROUTES`` and ``ACCESS``, so a new route is in the matrix the
 moment it is in the table (and a route missing from ``ACCESS`` stops the gateway: below).

@@ -94,7 +94,7 @@ async def _answer_waiters(app: web.Application) -> None:
 async def _watch_tokens(path: Path, app: web.Application) -> AsyncIterator[None]:
     """Re-reads the tokens file while the gateway runs (``gateway/token_watch.py``)."""
     watcher = TokenFileWatcher(app[AUTH], path)
-    watcher.start()
+    await watcher.start()
     try:
         yield
     finally:

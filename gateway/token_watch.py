@@ -9,13 +9,12 @@ not parse keeps the tokens in force and logs an error, once per change.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 from pathlib import Path
 
 from streamfn.gateway.auth import Authenticator
+from streamfn.loop import Periodic
 from streamfn.tokens import TokensError, read_tokens_file
 
 log = logging.getLogger("streamfn.gateway")
@@ -41,26 +40,22 @@ class TokenFileWatcher:
     def __init__(self, auth: Authenticator, path: Path, interval: float = POLL_INTERVAL) -> None:
         self.auth = auth
         self.path = path
-        self.interval = interval
-        self.seen = signature(path)  # the plan read the file just before
-        self._task: asyncio.Task[None] | None = None
+        # () until the first look, which reads the file whatever it finds: it may have
+        # changed since the start-up plan read it
+        self.seen: Signature | tuple[()] = ()
+        self._loop = Periodic("gateway-tokens", interval, self._check_quietly, logger=log)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="token-file-watcher")
+    async def start(self) -> None:
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            self.check()
+    async def _check_quietly(self) -> None:
+        self.check()
 
     def check(self) -> bool:
-        """Re-read the file if it changed; True when new tokens are in force."""
+        """Re-read the file if it changed; True when other tokens are in force."""
         now = signature(self.path)
         if now == self.seen:
             return False
@@ -74,6 +69,8 @@ class TokenFileWatcher:
             return False
         if len(tokens) == 0:
             log.error("tokens file %s holds no tokens; the previous tokens stay", self.path)
+            return False
+        if tokens == self.auth.tokens:
             return False
         self.auth.replace(tokens)
         log.info("tokens file %s reloaded: %d tokens", self.path, len(tokens))

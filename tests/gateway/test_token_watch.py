@@ -89,7 +89,7 @@ def test_a_change_is_seen_once_and_a_vanished_file_keeps_the_tokens(
     path.write_text(line("a", OLD))
     auth = Authenticator(plan_auth(replace(settings, tokens_file=str(path))))
     watcher = TokenFileWatcher(auth, path)
-    assert not watcher.check()  # unchanged since the plan read it
+    assert not watcher.check()  # read once more at the first look: the same tokens
     path.write_text(line("b", NEW))  # same size, another mtime or content
     os.utime(path, ns=(1, 1))
     assert watcher.check()

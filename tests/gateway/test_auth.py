@@ -162,6 +162,13 @@ async def test_an_invoker_invokes_only_what_its_pattern_matches(guarded: Client)
     assert (await guarded.delete(location, headers=bearer(SECRETS[Role.OPERATOR]))).status == 200
 
 
+async def test_a_name_that_is_no_function_name_is_a_400_for_any_pattern(guarded: Client) -> None:
+    for secret in (MAILER, SECRETS[Role.ADMIN]):
+        response = await guarded.post("/invoke/Not-A-Name", json=1, headers=bearer(secret))
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "invalid_function_name"
+
+
 async def test_metrics_are_open_unless_the_setting_protects_them(settings: Settings) -> None:
     async with serving(with_tokens(settings)) as client:
         assert (await client.get("/metrics")).status == 200

@@ -69,6 +69,14 @@ def test_check_lists_a_valid_file_and_refuses_an_invalid_one(
     assert "not valid TOML" in capsys.readouterr().err
 
 
+def test_check_without_a_file_needs_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("STREAMFN_TOKENS_FILE", raising=False)
+    assert main(["tokens", "check"]) == 2
+    assert "STREAMFN_TOKENS_FILE" in capsys.readouterr().err
+
+
 # --- the real gateway process -------------------------------------------------------------
 
 

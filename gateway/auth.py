@@ -2,7 +2,8 @@
 
 With auth on, :func:`guarded` wraps each protected route's handler when the routes are
 registered, so an open route (and every route while auth is off) runs its handler with no
-extra call.  The guard reads ``Authorization: Bearer <token>``, finds the token in the
+extra call.  The guard reads ``Authorization: Bearer <token>`` (or the session cookie of
+``POST /login``, with its CSRF token on a state-changing request: ``csrf.py``), finds it in the
 :class:`Authenticator`'s current set (hashed, constant time: ``streamfn/tokens.py``), checks
 its role against the route's entry in ``access.py`` and, for invocations, the function
 against its pattern, then leaves the token on the request for the handlers that redact
@@ -18,6 +19,7 @@ from aiohttp.typedefs import Handler
 
 from streamfn.auth_plan import AuthPlan
 from streamfn.errors import ErrorCode
+from streamfn.gateway import csrf
 from streamfn.gateway.access import Access
 from streamfn.gateway.contract import Route
 from streamfn.gateway.envelope import ApiError, show
@@ -43,21 +45,28 @@ class Authenticator:
     def replace(self, tokens: TokenSet) -> None:
         self.tokens = tokens
 
-    def authenticate(self, request: web.Request) -> Token:
-        """The request's token; ApiError 401 when there is none or it is not valid."""
+    def authenticate(self, request: web.Request) -> tuple[Token, str | None]:
+        """The request's token, and the credential when it came in the session cookie (which
+        then needs its CSRF token); ApiError 401 when there is none or it is not valid."""
         header = request.headers.get(hdrs.AUTHORIZATION)
-        if header is None:
-            raise _unauthorized(f"this route needs a token: {HOW}", REALM)
-        scheme, _, credential = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
-            raise _unauthorized(f"Authorization must be 'Bearer <token>': {HOW}", REALM)
-        token = self.tokens.find(credential.strip())
+        cookie = None
+        if header is not None:
+            scheme, _, credential = header.strip().partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                raise _unauthorized(f"Authorization must be 'Bearer <token>': {HOW}", REALM)
+            credential = credential.strip()
+        else:
+            cookie = request.cookies.get(csrf.COOKIE)
+            if not cookie:
+                raise _unauthorized(f"this route needs a token: {HOW}", REALM)
+            credential = cookie
+        token = self.tokens.find(credential)
         if token is None:
             raise _unauthorized(
                 "the token is not valid (unknown, revoked or mistyped)",
                 REALM + ', error="invalid_token"',
             )
-        return token
+        return token, cookie
 
 
 def _unauthorized(message: str, challenge: str) -> ApiError:
@@ -79,7 +88,9 @@ def guarded(route: Route, role: Role, invokes: str | None, auth: Authenticator) 
     what = f"{route.method} {route.path}"
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        token = auth.authenticate(request)
+        token, cookie = auth.authenticate(request)
+        if cookie is not None:
+            await csrf.check(request, cookie)
         if token.role < role:
             raise ApiError(
                 ErrorCode.FORBIDDEN,

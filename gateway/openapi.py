@@ -21,6 +21,7 @@ from streamfn.errors import ErrorCode
 from streamfn.gateway.access import access_of
 from streamfn.gateway.checks import bare, declared
 from streamfn.gateway.contract import ERRORS, Reply, Route
+from streamfn.gateway.csrf import COOKIE
 from streamfn.gateway.routes import ROUTES
 from streamfn.settings import Settings
 from streamfn.tokens import Role
@@ -28,6 +29,7 @@ from streamfn.tokens import Role
 Spec = dict[str, Any]
 REF = "#/components/schemas/{name}"
 BEARER = "bearer"
+SESSION = "session"
 
 
 class _Settings(dict[str, Any]):
@@ -129,7 +131,7 @@ class _Builder:
         out: Spec = {"operationId": route.name, "summary": route.summary}
         out["x-streamfn-role"] = "none" if role is None else role.label
         if self.enforced:
-            out["security"] = [] if role is None else [{BEARER: []}]
+            out["security"] = [] if role is None else [{BEARER: []}, {SESSION: []}]
         doc = inspect.getdoc(route.handler)
         if doc:
             out["description"] = _markdown(doc)
@@ -170,7 +172,14 @@ class _Builder:
                     "scheme": "bearer",
                     "description": "a token of the gateway's tokens file (docs/auth.md); "
                     "x-streamfn-role on each operation is the least role it needs",
-                }
+                },
+                SESSION: {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": COOKIE,
+                    "description": "the browser session of POST /login; a POST, PUT or "
+                    "DELETE made with it also sends its X-CSRF-Token",
+                },
             }
         return {
             "openapi": "3.1.0",

@@ -20,6 +20,7 @@ from streamfn.gateway import (
     invocations,
     invoke,
     schedules,
+    session,
 )
 from streamfn.gateway.contract import Body, Reply, Route
 from streamfn.gateway.models import (
@@ -52,6 +53,7 @@ from streamfn.gateway.schedule_models import (
     Schedules,
     SchedulesQuery,
 )
+from streamfn.gateway.session_models import LoggedIn, LoggedOut, LoginBody, SessionCookie
 
 _PAYLOAD = Body(Any, "the payload: any JSON value; an empty body is null", required=False)
 _DEFINITION = Body(ScheduleDefinition, "the schedule")
@@ -229,6 +231,27 @@ ROUTES: tuple[Route, ...] = (
         {200: Reply(Schedule, "resumed")},
         errors=(400, 404, 409),
         path_params=SchedulePath,
+        query=NoQuery,
+    ),
+    Route(
+        "POST",
+        "/login",
+        session.login,
+        "login",
+        "Start a browser session with a token (an HttpOnly, SameSite=Strict cookie)",
+        {200: Reply(LoggedIn, "logged in: the cookie is set", SessionCookie)},
+        errors=(400, 401, 409),
+        query=NoQuery,
+        body=Body(LoginBody, "the token (or a form field token)"),
+    ),
+    Route(
+        "POST",
+        "/logout",
+        session.logout,
+        "logout",
+        "End the browser session (clears the cookie)",
+        {200: Reply(LoggedOut, "the cookie is cleared", SessionCookie)},
+        errors=(400,),
         query=NoQuery,
     ),
     Route(

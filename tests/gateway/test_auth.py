@@ -190,15 +190,21 @@ async def test_the_document_declares_the_bearer_scheme_and_each_requirement(
     spec = await (await guarded.get("/openapi.json")).json()
     scheme = spec["components"]["securitySchemes"]["bearer"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    cookie = spec["components"]["securitySchemes"]["session"]
+    assert (cookie["type"], cookie["in"], cookie["name"]) == (
+        "apiKey",
+        "cookie",
+        "streamfn_session",
+    )
     for route in ROUTES:
         operation = spec["paths"][route.path][route.method.lower()]
         role = required(route, replace(settings, metrics_auth=True))
         assert operation["x-streamfn-role"] == ("none" if role is None else role.label)
         if role is None:
             assert operation["security"] == []
-            assert "401" not in operation["responses"]
+            assert ("401" in operation["responses"]) is (401 in route.errors)  # login's own
         else:
-            assert operation["security"] == [{"bearer": []}]
+            assert operation["security"] == [{"bearer": []}, {"session": []}]
             assert "401" in operation["responses"]
             assert ("403" in operation["responses"]) is (role > Role.VIEWER)
 

@@ -9,12 +9,14 @@ token (``csrf.py``), which every state-changing request made with the cookie mus
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import msgspec
 from aiohttp import web
 
 from streamfn.errors import ErrorCode
 from streamfn.gateway import csrf, params
-from streamfn.gateway.envelope import ApiError
+from streamfn.gateway.envelope import ApiError, show
 from streamfn.gateway.models import NoQuery
 from streamfn.gateway.responses import model_response
 from streamfn.gateway.session_models import LoggedIn, LoggedOut, LoginBody
@@ -40,6 +42,21 @@ async def _credential(request: web.Request) -> str:
         ) from None
 
 
+def _same_origin(request: web.Request) -> None:
+    """403 for a login posted by another site's page (login CSRF): a browser names the page's
+    origin in ``Origin``; clients that send none (curl, scripts) are not browsers."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    ours = {request.host, request.headers.get("X-Forwarded-Host", request.host)}
+    if urlsplit(origin).netloc not in ours:
+        raise ApiError(
+            ErrorCode.FORBIDDEN,
+            f"a login from another site's page ({show(origin)}) is refused; log in from this "
+            "gateway's own pages",
+        )
+
+
 def _set_cookie(response: web.Response, request: web.Request, value: str, max_age: int) -> None:
     secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
     response.set_cookie(
@@ -60,6 +77,7 @@ async def login(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
     if not auth.plan.enforced:
         raise ApiError(ErrorCode.CONFLICT, "auth is off on this gateway: no login is needed")
+    _same_origin(request)
     credential = await _credential(request)
     token = auth.tokens.find(credential)
     if token is None:

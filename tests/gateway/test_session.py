@@ -95,6 +95,18 @@ async def test_bad_logins(browser: Client, settings: Settings) -> None:
         assert (await open_gateway.post("/login", json={"token": OPERATOR})).status == 409
 
 
+async def test_a_login_posted_by_another_site_is_refused(browser: Client) -> None:
+    evil = await browser.post(
+        "/login", data={"token": OPERATOR}, headers={"Origin": "https://evil.example"}
+    )
+    assert evil.status == 403
+    assert "Set-Cookie" not in evil.headers
+    ours = f"http://{browser.server.host}:{browser.server.port}"
+    assert (
+        await browser.post("/login", json={"token": OPERATOR}, headers={"Origin": ours})
+    ).status == 200
+
+
 async def test_logout_clears_the_cookie(browser: Client) -> None:
     await login(browser, OPERATOR)
     response = await browser.post("/logout")

@@ -63,7 +63,11 @@ ERRORS: Mapping[int, tuple[str, Reply]] = {
     ),
     403: (
         "Forbidden",
-        Reply(Error, "the token's role is too weak, or the function is outside its pattern"),
+        Reply(
+            Error,
+            "the token's role is too weak, the function is outside its pattern, or a request "
+            "made with the session cookie lacks its X-CSRF-Token",
+        ),
     ),
     404: ("NotFound", Reply(Error, "no such function, invocation, schedule or route")),
     409: (

@@ -12,7 +12,6 @@ against its pattern, then leaves the token on the request for the handlers that 
 
 from __future__ import annotations
 
-import logging
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
@@ -27,7 +26,6 @@ from streamfn.names import is_function_name
 from streamfn.settings import Settings
 from streamfn.tokens import Role, Token, TokenSet
 
-log = logging.getLogger("streamfn.gateway")
 
 PRINCIPAL = web.RequestKey("principal", Token)
 """The token a request was authenticated with (absent while auth is off, and on open routes)."""

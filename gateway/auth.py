@@ -12,7 +12,6 @@ against its pattern, then leaves the token on the request for the handlers that 
 
 from __future__ import annotations
 
-
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
@@ -25,7 +24,6 @@ from streamfn.gateway.envelope import ApiError, show
 from streamfn.names import is_function_name
 from streamfn.settings import Settings
 from streamfn.tokens import Role, Token, TokenSet
-
 
 PRINCIPAL = web.RequestKey("principal", Token)
 """The token a request was authenticated with (absent while auth is off, and on open routes)."""

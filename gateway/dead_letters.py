@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from streamfn.errors import ErrorCode
-from streamfn.gateway import params
+from streamfn.gateway import params, redact
 from streamfn.gateway.envelope import ApiError
 from streamfn.gateway.invocations import not_found
 from streamfn.gateway.models import (
@@ -25,9 +25,8 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     """The newest dead letters of one function, newest first."""
     query = params.query(request, DeadLettersQuery, request.app[SETTINGS])
     letters = await request.app[CLIENT].dead_letters(query.function, query.count)
-    return json_response(
-        {"function": query.function, "dead_letters": [letter.to_json() for letter in letters]}
-    )
+    shown = redact.dead_letters(request, query.function, [letter.to_json() for letter in letters])
+    return json_response({"function": query.function, "dead_letters": shown})
 
 
 async def replay_dead_letter(request: web.Request) -> web.Response:

@@ -239,6 +239,14 @@ class RetryAfter(Struct):
     retry_after: Annotated[int, Meta(description="seconds")] = field(name="Retry-After")
 
 
+class Challenge(Struct):
+    """Response headers of a 401 (RFC 6750)."""
+
+    www_authenticate: Annotated[
+        str, Meta(description='Bearer realm="streamfn"; error="invalid_token" when one was sent')
+    ] = field(name="WWW-Authenticate")
+
+
 class Error(Struct, kw_only=True):
     """Every error: ``{"error": {"code", "message", ...}}``."""
 

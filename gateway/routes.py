@@ -6,6 +6,7 @@ parameter Structs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from streamfn.gateway import (
     invocations,
     invoke,
     schedules,
+    session,
     static_files,
 )
 from streamfn.gateway.contract import Body, Reply, Route
@@ -54,6 +56,7 @@ from streamfn.gateway.schedule_models import (
     Schedules,
     SchedulesQuery,
 )
+from streamfn.gateway.session_models import LoggedIn, LoggedOut, LoginBody, SessionCookie
 
 _PAYLOAD = Body(Any, "the payload: any JSON value; an empty body is null", required=False)
 _DEFINITION = Body(ScheduleDefinition, "the schedule")
@@ -245,6 +248,27 @@ ROUTES: tuple[Route, ...] = (
         query=NoQuery,
     ),
     Route(
+        "POST",
+        "/login",
+        session.login,
+        "login",
+        "Start a browser session with a token (an HttpOnly, SameSite=Strict cookie)",
+        {200: Reply(LoggedIn, "logged in: the cookie is set", SessionCookie)},
+        errors=(400, 401, 409),
+        query=NoQuery,
+        body=Body(LoginBody, "the token (or a form field token)"),
+    ),
+    Route(
+        "POST",
+        "/logout",
+        session.logout,
+        "logout",
+        "End the browser session (clears the cookie)",
+        {200: Reply(LoggedOut, "the cookie is cleared", SessionCookie)},
+        errors=(400,),
+        query=NoQuery,
+    ),
+    Route(
         "GET",
         "/healthz",
         health.healthz,
@@ -300,7 +324,8 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def setup_routes(app: web.Application) -> None:
-    """Register every route of :data:`ROUTES` on ``app``."""
+def setup_routes(app: web.Application, handler_for: Callable[[Route], Handler]) -> None:
+    """Register every route of :data:`ROUTES` on ``app``, each with ``handler_for(route)``
+    (its handler, or the handler behind the token check: ``auth.handler_for``)."""
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+        app.router.add_route(route.method, route.path, handler_for(route), name=route.name)

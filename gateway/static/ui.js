@@ -273,7 +273,7 @@ function loginView(retry) {
     const reply = await fetch("/login", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: token.value }) });
     const data = await reply.json().catch(() => null);
     if (!reply.ok) { out.replaceChildren(el("p", { class: "error", text: data && data.error ? data.error.message : "HTTP " + reply.status })); return; }
-    state.csrf = data.csrf_token || data.csrf || "";
+    state.csrf = data.csrf || "";
     sessionStorage.setItem("streamfn.csrf", state.csrf);
     retry();
   });

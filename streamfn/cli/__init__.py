@@ -1,13 +1,12 @@
 """The ``streamfn`` command: dev mode, the gateway, a runner, the scheduler, one-off
-invocations, schedules, deployed functions, settings and the benchmarks.
+invocations, schedules, deployed functions, gateway tokens, settings and the benchmarks.
 
 This package is the CLI layer: the only code that imports both :mod:`streamfn.gateway` and
 :mod:`streamfn.runner` (each command loads only what it runs).  Here are the root parser
 and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway,
 runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``dlq_cmd`` for
-dlq and cancel, ``bench_cmd``), and
-:mod:`streamfn.cli.edge` holds what every entry point shares: argument types, event loop,
-logging, signals, exit codes.
+dlq and cancel, ``tokens_cmd``, ``bench_cmd``), and :mod:`streamfn.cli.edge` holds what every
+entry point shares: argument types, event loop, logging, signals, exit codes.
 
 Settings are read once, at the edge.  Errors a user can fix (a bad setting, a bad argument,
 Redis down) end in a one-line message and an exit code, never a traceback.
@@ -52,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("functions", "deployed functions in Redis: ls|rm (see streamfn functions --help)"),
         ("dlq", "dead letters in Redis: ls|replay|rm [--all --function FN --dry-run]"),
         ("cancel", "cancel invocations that have not finished: ID... (see --help)"),
+        ("tokens", "gateway tokens: new|check (see streamfn tokens --help)"),
         ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
     ):
         sub.add_parser(name, help=text, add_help=False)
@@ -154,6 +154,12 @@ def _cancel(argv: list[str]) -> int:
     return dlq_cmd.cancel_main(argv)
 
 
+def _tokens(argv: list[str]) -> int:
+    from streamfn.cli import tokens_cmd
+
+    return tokens_cmd.main(argv)
+
+
 def _bench(argv: list[str]) -> int:
     from streamfn.cli import bench_cmd
 
@@ -168,6 +174,7 @@ DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "functions": _functions,
     "dlq": _dlq,
     "cancel": _cancel,
+    "tokens": _tokens,
     "bench": _bench,
 }
 

@@ -4,6 +4,7 @@ well as on the page."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,38 @@ def page_dir(tmp_path: Path) -> Path:
     out = Path(os.environ.get("STREAMFN_TEST_SCREENSHOTS") or tmp_path / "pages")
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+async def test_log_in_with_a_token_then_act_with_the_session(
+    settings: Settings, tmp_path: Path, procs: list[Child], client: Client
+) -> None:
+    token = "dashboard-test-token-0123456789"
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    (settings.functions_dir / "echo.py").write_text(HANDLERS["echo"])
+    procs.append(start_runner(settings, tmp_path))
+    gateway = await start_gateway(
+        settings,
+        tmp_path,
+        STREAMFN_AUTH="tokens",
+        STREAMFN_TOKENS=f'ops = {{ role = "operator", sha256 = "{digest}" }}',
+    )
+    procs.append(gateway)
+    async with browser() as b:
+        page = await b.new_page()
+        await open_page(page, f"{gateway.url}/ui#/functions/echo")
+        await page.fill("#login-token", "wrong-token")
+        await page.click("#login-form button[type=submit]")
+        await expect(page.locator("#login-form .error")).to_be_visible(timeout=TIMEOUT_MS)
+        await page.fill("#login-token", token)
+        await page.click("#login-form button[type=submit]")
+        await expect(page.locator("#run-form")).to_be_visible(timeout=TIMEOUT_MS)
+        cookies = await page.context.cookies()
+        (session,) = [c for c in cookies if c["name"] == "streamfn_session"]
+        assert session["httpOnly"] and session["sameSite"] == "Strict"
+        await page.fill("#run-payload", '{"signed": "in"}')
+        await page.click("#run-form button[type=submit]")  # a POST with the CSRF token
+        result = page.locator("#run-result")
+        await expect(result).to_contain_text("succeeded", timeout=TIMEOUT_MS)
+        invocation_id = await result.locator("a").inner_text()
+    inv = await client.get(invocation_id)
+    assert inv is not None and inv.result == {"signed": "in"}

@@ -2,8 +2,9 @@
 
 The parts are built (and connected) by :mod:`runner.parts`.  Start order: metrics server,
 discovery (first scan), clock, completer, heartbeat, announcer, timekeeper (promotion and
-schedule firing), file-declared schedules, stream gauges, then reader, reclaimer and janitor,
-so nothing is read before outcomes can be reported and leases renewed.
+schedule firing), file-declared schedules, stream gauges, the paused set (:mod:`runner.pauses`,
+read once first), then reader, reclaimer and janitor, so nothing is read before outcomes can
+be reported and leases renewed, nor a paused function's stream at all.
 
 :meth:`Runner.request_stop` (what SIGTERM/SIGINT call: ``streamfn runner`` in
 :mod:`streamfn.cli.serve_cmd` wires the signals) makes the runner not ready (``GET /readyz``
@@ -123,7 +124,7 @@ class Runner:
         await p.discovery.start()
         await _start(p.clock, p.completer, p.heartbeat, p.announcer)
         p.timekeeper.watch(p.discovery.queues)
-        await _start(p.timekeeper, p.scheduling, p.gauges, p.canceller, p.reader)
+        await _start(p.timekeeper, p.scheduling, p.gauges, p.canceller, p.pauses, p.reader)
         await _start(p.reclaimer, p.janitor)
         self.probes.started = True
         self.started.set()
@@ -178,7 +179,7 @@ class Runner:
         grace = self.settings.shutdown_grace
         log.info("stopping: %d running, up to %g s to finish", p.executor.running, grace)
         await _stop(p.discovery, p.timekeeper, p.scheduling, p.canceller, p.reader)
-        await _stop(p.reclaimer, p.janitor)
+        await _stop(p.reclaimer, p.janitor, p.pauses)
         if not await self._wait_running(grace):
             jobs = p.executor.cancel_running()
             log.warning("grace over: handing back %d unfinished invocations", len(jobs))

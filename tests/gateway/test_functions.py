@@ -45,7 +45,7 @@ async def test_lists_functions_errors_and_runners(client: Client) -> None:
     body = await listing(client)
     assert [f["name"] for f in body["functions"]] == ["echo", "slow"]
     echo = body["functions"][0]
-    assert echo == {"name": "echo", **POLICY, "runners": 1, "state": "live", **ZERO}
+    assert echo == {"name": "echo", **POLICY, "runners": 1, "state": "live", "paused": False, **ZERO}
     assert body["removed"] == []
     assert body["errors"] == {}
     assert body["runners"] == 1

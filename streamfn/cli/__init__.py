@@ -1,10 +1,11 @@
 """The ``streamfn`` command: dev mode, the gateway, a runner, the scheduler, one-off
-invocations, schedules, deployed functions, settings and the benchmarks.
+invocations, schedules, deployed functions, runners, pausing, settings and the benchmarks.
 
 This package is the CLI layer: the only code that imports both :mod:`streamfn.gateway` and
 :mod:`streamfn.runner` (each command loads only what it runs).  Here are the root parser
 and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway,
-runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``bench_cmd``), and
+runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``operate_cmd``
+for runners, pause and resume, ``bench_cmd``), and
 :mod:`streamfn.cli.edge` holds what every entry point shares: argument types, event loop,
 logging, signals, exit codes.
 
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("scheduler", "promote timers and fire schedules with no runner live (see --help)"),
         ("schedule", "schedules in Redis: add|ls|rm|pause|resume (see streamfn schedule --help)"),
         ("functions", "deployed functions in Redis: ls|rm (see streamfn functions --help)"),
+        ("runners", "the live runners and orphaned work, from Redis: [--json]"),
+        ("pause", "pause FN: invocations are accepted, runners start none of its work"),
+        ("resume", "resume FN: runners take its work again"),
         ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
     ):
         sub.add_parser(name, help=text, add_help=False)
@@ -139,6 +143,24 @@ def _functions(argv: list[str]) -> int:
     return functions_cmd.main(argv)
 
 
+def _runners(argv: list[str]) -> int:
+    from streamfn.cli import operate_cmd
+
+    return operate_cmd.runners_main(argv)
+
+
+def _pause(argv: list[str]) -> int:
+    from streamfn.cli import operate_cmd
+
+    return operate_cmd.pause_main(argv)
+
+
+def _resume(argv: list[str]) -> int:
+    from streamfn.cli import operate_cmd
+
+    return operate_cmd.resume_main(argv)
+
+
 def _bench(argv: list[str]) -> int:
     from streamfn.cli import bench_cmd
 
@@ -151,6 +173,9 @@ DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "scheduler": _scheduler,
     "schedule": _schedule,
     "functions": _functions,
+    "runners": _runners,
+    "pause": _pause,
+    "resume": _resume,
     "bench": _bench,
 }
 

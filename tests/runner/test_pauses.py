@@ -1,0 +1,144 @@
+"""Pauses: a paused function's running work finishes, nothing new of it starts (not even what a
+read already in flight delivers), other functions go on, and a resume starts it again; the
+reclaimer leaves a dead runner's entries of a paused function alone until the resume."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from streamfn import pauses
+from streamfn.client import Client
+from streamfn.keys import GROUP, Keys
+from streamfn.runner.supervisor import Runner
+from streamfn.settings import Settings
+from tests.runner.conftest import (
+    StartRunner,
+    lines,
+    recorder,
+    wait_final,
+    wait_for,
+    write_function,
+)
+
+SLEEPY = """
+async def handle(payload, ctx):
+    record(ctx.function, ctx.invocation_id)
+    await asyncio.sleep(payload["seconds"])
+    return ctx.invocation_id
+"""
+QUIET_S = 1.5  # how long nothing may start while paused: past a refresh and a read's BLOCK
+
+
+def started(log: Path, fn: str) -> list[str]:
+    return [row[1] for row in lines(log) if row[0] == fn]
+
+
+async def seen_paused(runner: Runner, fn: str, paused: bool) -> None:
+    names = runner.parts.pauses
+    await wait_for(lambda: (fn in names.names) == paused, 3, f"the runner to see {fn} {paused}")
+
+
+async def test_in_flight_finishes_nothing_new_starts_and_resume_runs_the_rest(
+    fdir: Path,
+    client: Client,
+    redis: Redis,
+    keys: Keys,
+    start_runner: StartRunner,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "runs.log"
+    write_function(fdir, "work", recorder(log, SLEEPY))
+    write_function(fdir, "other", recorder(log, SLEEPY))
+    runner = await start_runner(concurrency=4)
+    first = await client.enqueue("work", {"seconds": 0.8})
+    await wait_for(lambda: started(log, "work") == [first.id], 5, "the first to start")
+
+    await pauses.pause(redis, keys, "work")
+    await seen_paused(runner, "work", True)
+    waiting = await client.enqueue_many("work", [{"seconds": 0}] * 3)
+    unaffected = await client.enqueue("other", {"seconds": 0})
+    (done,) = await wait_final(client, [first.id], 5)
+    assert done.status == "succeeded", "work running when it was paused finishes"
+    (other,) = await wait_final(client, [unaffected.id], 5)
+    assert other.status == "succeeded", "other functions are not paused"
+
+    deadline = time.monotonic() + QUIET_S
+    while time.monotonic() < deadline:  # a window in which nothing may happen
+        assert started(log, "work") == [first.id]
+        await asyncio.sleep(0.05)
+    for inv_id in waiting:
+        got = await client.get(inv_id)
+        assert got is not None and got.status == "queued"
+    assert (await redis.xpending(keys.stream("work"), GROUP))["pending"] == 0
+    assert await redis.xlen(keys.stream("work")) == 3
+
+    await pauses.resume(redis, keys, "work")
+    t0 = time.monotonic()
+    finished = await wait_final(client, waiting, 5)
+    assert [i.status for i in finished] == ["succeeded"] * 3
+    assert time.monotonic() - t0 < 3.0, "resumed within about a second"
+
+
+async def test_an_entry_a_read_in_flight_delivers_after_the_pause_is_handed_back(
+    fdir: Path,
+    client: Client,
+    redis: Redis,
+    keys: Keys,
+    start_runner: StartRunner,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "runs.log"
+    write_function(fdir, "work", recorder(log, SLEEPY))
+    runner = await start_runner(concurrency=4)
+    readers = runner.parts.reader.readers
+    reader = readers.get(keys.tag("work")) or readers[None]
+    mark = reader.pulse.ended
+    # A round just ended, so a new read naming "work" is blocked for the next 500 ms.
+    await wait_for(lambda: reader.pulse.ended != mark, 3, "an empty read to end")
+    await pauses.pause(redis, keys, "work")
+    await runner.parts.pauses.tick()  # the runner learns of it while that read waits
+    inv = await client.enqueue("work", {"seconds": 0})
+    await wait_for(lambda: runner.parts.pauses.handed_back == 1, 3, "the late entry handed back")
+    assert started(log, "work") == []
+    got = await client.get(inv.id)
+    assert got is not None and got.status == "queued"
+    assert (await redis.xpending(keys.stream("work"), GROUP))["pending"] == 0
+    assert await redis.xlen(keys.stream("work")) == 1, "back in the stream, once"
+
+    await pauses.resume(redis, keys, "work")
+    (done,) = await wait_final(client, [inv.id], 5)
+    assert done.status == "succeeded" and done.attempt == 1
+    assert runner.parts.pauses.handed_back == 1
+
+
+async def test_a_dead_runners_entries_of_a_paused_function_wait_for_the_resume(
+    fdir: Path,
+    client: Client,
+    redis: Redis,
+    keys: Keys,
+    fast: Settings,
+    start_runner: StartRunner,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "runs.log"
+    write_function(fdir, "work", recorder(log, SLEEPY))
+    await pauses.pause(redis, keys, "work")
+    inv = await client.enqueue("work", {"seconds": 0})
+    # A runner that died holding it: delivered to a consumer with no live report.
+    delivered = await redis.xreadgroup(GROUP, "gone-1-abcd", {keys.stream("work"): ">"}, count=1)
+    assert delivered
+    runner = await start_runner(fast)
+    await seen_paused(runner, "work", True)
+    await asyncio.sleep(fast.visibility_timeout + 4 * fast.claim_interval)  # claimable by now
+    assert runner.parts.reclaimer.reclaimed == 0 and started(log, "work") == []
+    pending = await redis.xpending(keys.stream("work"), GROUP)
+    assert pending["pending"] == 1 and pending["consumers"][0]["name"] == b"gone-1-abcd"
+
+    await pauses.resume(redis, keys, "work")
+    (done,) = await wait_final(client, [inv.id], 5)
+    assert done.status == "succeeded"
+    assert runner.parts.reclaimer.reclaimed == 1

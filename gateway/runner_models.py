@@ -37,6 +37,10 @@ class RunnerInfo(Struct, kw_only=True):
     concurrency: Annotated[int, Meta(ge=0, description="invocations it runs at once")]
     in_flight: Annotated[int, Meta(ge=0, description="invocations running at its last heartbeat")]
     functions: Annotated[list[str], Meta(description="functions loaded")]
+    paused: Annotated[
+        list[str],
+        Meta(description="of those, the paused ones it has seen: it starts none of their work"),
+    ]
     oldest_lease: LeaseInfo | None
 
 

@@ -11,7 +11,9 @@ records this runner's ``PARTITIONS`` layouts and picks up the old ones still to 
 
 Each report also says what an operator asks of a runner (``GET /runners``, ``streamfn
 runners``): its version, when it started and was published (ms, Redis clock), the
-invocations in flight and the oldest lease it holds.  A few numbers: the report stays small.
+invocations in flight, the oldest lease it holds, and which of its functions it has seen
+paused (re-published at once when that changes, so an operator sees a pause take effect).
+A few numbers and names: the report stays small.
 
 Every report also keeps the loaded functions *deployed* (:mod:`streamfn.deployed`), last
 seen now by the Redis clock, and lists the functions whose file left the directory
@@ -64,12 +66,15 @@ class Announcer(Loop):
         extra_errors: Callable[[], Mapping[str, str]] = dict,
         leases: Leases | None = None,
         in_flight: Callable[[], int] = lambda: 0,
+        paused: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
         """``now_ms``: the Redis clock's estimate (:class:`~streamfn.runner.clock.RedisClock`);
-        ``leases`` and ``in_flight``: what the report says this runner holds and runs."""
+        ``leases``, ``in_flight`` and ``paused``: what the report says this runner holds, runs
+        and has seen paused."""
         super().__init__(interval)
-        self.leases = leases or Leases()
+        self.leases = Leases() if leases is None else leases
         self.in_flight = in_flight
+        self.paused = paused
         self.started_ms = 0  # set by the first report
         self.now_ms = now_ms
         self.extra_errors = extra_errors
@@ -102,6 +107,7 @@ class Announcer(Loop):
             at_ms=now_ms,
             in_flight=self.in_flight(),
             oldest_lease=self._oldest_lease(now_ms),
+            paused=sorted(self.paused() & d.functions.keys()),
         )
 
     def _oldest_lease(self, now_ms: int) -> Lease | None:

@@ -129,6 +129,7 @@ def build(
             extra_errors=lambda: scheduling.declared.errors,
             leases=leases,
             in_flight=lambda: executor.running,
+            paused=lambda: pauses.names,
         ),
         clock=clock,
         timekeeper=Timekeeper(rdb, redis, keys, clock, max_sleep=s.promote_interval),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
@@ -48,6 +49,11 @@ class Pauses(Loop):
         self.version = 0  # moves each time the set changes: the readers rebuild their lists
         self.handed_back = 0
         self._releases: set[asyncio.Task[None]] = set()
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every change of the paused set."""
+        self._listeners.append(callback)
 
     async def start(self) -> None:
         """Read once before the readers start (a paused function is never read), then loop."""
@@ -71,6 +77,8 @@ class Pauses(Loop):
                 log.info("%s: resumed", fn)
             self.names = names
             self.version += 1
+            for callback in self._listeners:
+                callback()
 
     def hand_back(self, queue: str, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """Give back an entry of a paused function that a read delivered anyway."""

@@ -111,6 +111,7 @@ class Runner:
             probes=self.probes,
         )
         p.discovery.subscribe(self._on_discovery_change)
+        p.pauses.subscribe(p.announcer.wake)  # the report says which pauses it honours
         try:
             await p.server.start()
         except OSError as exc:  # the work matters more than its metrics

@@ -45,9 +45,10 @@ class RunnerReport:
     """One runner's view: loaded functions with their policy, load errors by file, and the
     functions whose file left its directory while it ran (-> when, ms), until recorded as
     removed.  Also what an operator asks of a runner (``GET /runners``), as of ``at`` (when
-    it was published, ms): its version, when it started (ms), invocations in flight and the
-    oldest lease it holds.  A report is rewritten every heartbeat, so those are at most one
-    heartbeat interval old."""
+    it was published, ms): its version, when it started (ms), invocations in flight, the
+    oldest lease it holds and which of its functions it has seen paused.  A report is
+    rewritten every heartbeat (and at once when the paused set changes), so those are at
+    most one heartbeat interval old."""
 
     runner_id: str
     functions: dict[str, dict[str, Any]]
@@ -61,6 +62,7 @@ class RunnerReport:
     at_ms: int = 0
     in_flight: int = 0
     oldest_lease: Lease | None = None
+    paused: list[str] = field(default_factory=list)
 
     def to_json(self) -> bytes:
         return codec.dumps(
@@ -77,6 +79,7 @@ class RunnerReport:
                 "at": self.at_ms,
                 "in_flight": self.in_flight,
                 "lease": None if self.oldest_lease is None else self.oldest_lease.to_json(),
+                "paused": self.paused,
             }
         )
 
@@ -96,6 +99,7 @@ class RunnerReport:
             at_ms=int(d.get("at", 0)),
             in_flight=int(d.get("in_flight", 0)),
             oldest_lease=Lease.from_json(d.get("lease")),
+            paused=[str(fn) for fn in d.get("paused", [])],
         )
 
 

@@ -36,6 +36,7 @@ def runner_row(report: RunnerReport, now_ms: int) -> dict[str, Any]:
         "concurrency": report.concurrency,
         "in_flight": report.in_flight,
         "functions": sorted(report.functions),
+        "paused": report.paused,
         "oldest_lease": None
         if lease is None
         else {

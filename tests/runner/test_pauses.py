@@ -77,10 +77,8 @@ async def test_in_flight_finishes_nothing_new_starts_and_resume_runs_the_rest(
     assert await redis.xlen(keys.stream("work")) == 3
 
     await pauses.resume(redis, keys, "work")
-    t0 = time.monotonic()
     finished = await wait_final(client, waiting, 5)
     assert [i.status for i in finished] == ["succeeded"] * 3
-    assert time.monotonic() - t0 < 3.0, "resumed within about a second"
 
 
 async def test_an_entry_a_read_in_flight_delivers_after_the_pause_is_handed_back(

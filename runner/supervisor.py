@@ -28,6 +28,7 @@ from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.health import Probes
 from streamfn.runner.jobs import Job
 from streamfn.runner.parts import Parts, build
+from streamfn.runner.reclaimer import active_refresh
 from streamfn.settings import Settings
 
 log = logging.getLogger("streamfn.runner")
@@ -81,6 +82,7 @@ class Runner:
         self._stop = asyncio.Event()
         self._force = asyncio.Event()
         self.parts: Parts
+        self._paused: frozenset[str] = frozenset()  # as of the last change the pauses told
         self.probes = Probes(lambda: self.parts.reader.pulses())
         """GET /healthz and /readyz on the metrics port (:mod:`runner.health`)."""
 
@@ -100,6 +102,13 @@ class Runner:
         self.parts.canceller.listen_to(self.parts.discovery.queues)
         self.parts.timekeeper.watch(self.parts.discovery.queues)
 
+    def _on_pauses_change(self) -> None:
+        p = self.parts
+        p.announcer.wake()  # the report says which pauses it honours
+        if self._paused - p.pauses.names:  # resumed: dead runners' consumers may go soon
+            p.janitor.sweep_soon(active_refresh(self.settings) + 2 * self.settings.claim_interval)
+        self._paused = p.pauses.names
+
     async def start(self) -> None:
         """Build and start every part (reading last)."""
         self.parts = p = build(
@@ -111,7 +120,7 @@ class Runner:
             probes=self.probes,
         )
         p.discovery.subscribe(self._on_discovery_change)
-        p.pauses.subscribe(p.announcer.wake)  # the report says which pauses it honours
+        p.pauses.subscribe(self._on_pauses_change)
         try:
             await p.server.start()
         except OSError as exc:  # the work matters more than its metrics

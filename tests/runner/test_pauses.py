@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -129,14 +130,25 @@ async def test_a_dead_runners_entries_of_a_paused_function_wait_for_the_resume(
     # A runner that died holding it: delivered to a consumer with no live report.
     delivered = await redis.xreadgroup(GROUP, "gone-1-abcd", {keys.stream("work"): ">"}, count=1)
     assert delivered
-    runner = await start_runner(fast)
+    runner = await start_runner(replace(fast, consumer_idle_limit=0.5))
     await seen_paused(runner, "work", True)
     await asyncio.sleep(fast.visibility_timeout + 4 * fast.claim_interval)  # claimable by now
     assert runner.parts.reclaimer.reclaimed == 0 and started(log, "work") == []
     pending = await redis.xpending(keys.stream("work"), GROUP)
     assert pending["pending"] == 1 and pending["consumers"][0]["name"] == b"gone-1-abcd"
+    await wait_for(lambda: runner.parts.janitor.sweeps >= 1, 5, "the janitor's first sweep")
+    assert b"gone-1-abcd" in await consumers(redis, keys), "it holds work: kept"
 
     await pauses.resume(redis, keys, "work")
     (done,) = await wait_final(client, [inv.id], 5)
     assert done.status == "succeeded"
     assert runner.parts.reclaimer.reclaimed == 1
+
+    async def reaped() -> bool:
+        return b"gone-1-abcd" not in await consumers(redis, keys)
+
+    await wait_for(reaped, 10, "the janitor to delete the dead consumer after the resume")
+
+
+async def consumers(redis: Redis, keys: Keys) -> set[bytes]:
+    return {c["name"] for c in await redis.xinfo_consumers(keys.stream("work"), GROUP)}

@@ -88,3 +88,23 @@ async def test_entries_held_by_a_consumer_with_no_live_report_are_orphaned(
 
 async def test_runners_takes_no_parameters(client: Client) -> None:
     assert (await error_of(await client.get("/runners?all=1")))[:2] == (400, "invalid_parameter")
+
+
+async def test_a_report_from_an_older_runner_still_lists(
+    client: Client, redis: Redis, keys: Keys
+) -> None:
+    """During a rolling upgrade a runner may write the report without the new fields."""
+    old = b'{"runner":"old-1-0000","functions":{"echo":{}},"errors":{},"host":"h","pid":1}'
+    await redis.set(keys.runner("old-1-0000"), old, px=60_000)
+    await redis.sadd(keys.runners, "old-1-0000")
+    assert client.app is not None
+    await refresh(client.app)
+    rows = {r["id"]: r for r in (await runners(client))["runners"]}
+    row = rows["old-1-0000"]
+    assert (row["version"], row["in_flight"], row["paused"], row["oldest_lease"]) == (
+        "",
+        0,
+        [],
+        None,
+    )
+    assert row["functions"] == ["echo"]

@@ -160,3 +160,32 @@ async def test_a_dead_runners_entries_of_a_paused_function_wait_for_the_resume(
 
 async def consumers(redis: Redis, keys: Keys) -> set[bytes]:
     return {c["name"] for c in await redis.xinfo_consumers(keys.stream("work"), GROUP)}
+
+
+async def test_a_paused_functions_timers_still_promote_and_wait_in_its_stream(
+    fdir: Path,
+    client: Client,
+    redis: Redis,
+    keys: Keys,
+    start_runner: StartRunner,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "runs.log"
+    write_function(fdir, "work", recorder(log, SLEEPY))
+    await pauses.pause(redis, keys, "work")
+    runner = await start_runner()
+    await seen_paused(runner, "work", True)
+    later = await client.enqueue("work", {"seconds": 0}, delay=0.3)
+    assert later.status == "scheduled"
+
+    async def promoted() -> bool:
+        got = await client.get(later.id)
+        return got is not None and got.status == "queued"
+
+    await wait_for(promoted, 5, "the timekeeper to promote it into the stream")
+    assert await redis.zcard(keys.timers("work")) == 0
+    assert await redis.xlen(keys.stream("work")) == 1
+    assert started(log, "work") == []
+    await pauses.resume(redis, keys, "work")
+    (done,) = await wait_final(client, [later.id], 5)
+    assert done.status == "succeeded"

@@ -189,3 +189,35 @@ async def test_a_paused_functions_timers_still_promote_and_wait_in_its_stream(
     await pauses.resume(redis, keys, "work")
     (done,) = await wait_final(client, [later.id], 5)
     assert done.status == "succeeded"
+
+
+async def test_every_queue_of_a_partitioned_function_is_paused(
+    fdir: Path,
+    client: Client,
+    redis: Redis,
+    keys: Keys,
+    start_runner: StartRunner,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "runs.log"
+    write_function(fdir, "hot", recorder(log, SLEEPY) + "PARTITIONS = 2\n")
+    runner = await start_runner()
+    await pauses.pause(redis, keys, "hot")
+    await seen_paused(runner, "hot", True)
+
+    async def layout_known() -> bool:
+        return (await client.refresh_partitions()).get("hot") == 2
+
+    await wait_for(layout_known, 5, "the client to know PARTITIONS")
+    ids = [(await client.enqueue("hot", {"seconds": 0})).id for _ in range(4)]
+    assert {keys.tag(q) for q in ("hot", "hot@2.1")} == {
+        keys.tag(q) for q in runner.parts.discovery.queues
+    }
+    deadline = time.monotonic() + QUIET_S
+    while time.monotonic() < deadline:  # a window in which nothing may start
+        assert started(log, "hot") == []
+        await asyncio.sleep(0.05)
+    assert [await redis.xlen(keys.stream(q)) for q in ("hot", "hot@2.1")] == [2, 2]
+    await pauses.resume(redis, keys, "hot")
+    finished = await wait_final(client, ids, 5)
+    assert [i.status for i in finished] == ["succeeded"] * 4

@@ -45,6 +45,8 @@ ACCESS: Mapping[str, Access] = {
     # reading (payloads, results, errors and logs redacted unless the token sees them)
     "get_invocation": VIEWER,
     "list_functions": VIEWER,
+    "get_function": VIEWER,
+    "list_runners": VIEWER,
     "get_backlog": VIEWER,
     "list_dead_letters": VIEWER,
     "list_schedules": VIEWER,
@@ -53,6 +55,8 @@ ACCESS: Mapping[str, Access] = {
     "cancel_invocation": OPERATOR,
     "replay": OPERATOR,
     "discard": OPERATOR,
+    "pause_function": OPERATOR,
+    "resume_function": OPERATOR,
     "create_schedule": OPERATOR,
     "put_schedule": OPERATOR,
     "delete_schedule": OPERATOR,

@@ -133,6 +133,10 @@ Count0 = Annotated[int, Meta(ge=0)]
 AgeSeconds = Annotated[
     float, Meta(ge=0, description="age of the oldest queued invocation, s (0: none)")
 ]
+Paused = Annotated[
+    bool, Meta(description="runners start none of its work (invocations are still accepted)")
+]
+PausedAt = Annotated[Ms, Meta(description="paused since")]
 
 
 class FunctionInfo(Struct, kw_only=True):
@@ -156,6 +160,8 @@ class FunctionInfo(Struct, kw_only=True):
     retries: int | UnsetType = UNSET
     kind: str | UnsetType = UNSET
     partitions: int | UnsetType = UNSET
+    paused: Paused = False
+    paused_at: PausedAt | UnsetType = UNSET
 
 
 class RemovedFunction(Struct, kw_only=True):
@@ -173,6 +179,8 @@ class RemovedFunction(Struct, kw_only=True):
     scheduled: Count0
     oldest_queued_age_s: AgeSeconds
     partitions: int | UnsetType = UNSET
+    paused: Paused = False
+    paused_at: PausedAt | UnsetType = UNSET
 
 
 class Functions(Struct, kw_only=True):

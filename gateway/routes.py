@@ -19,11 +19,14 @@ from streamfn.gateway import (
     health,
     invocations,
     invoke,
+    pausing,
+    runners,
     schedules,
     session,
     static_files,
 )
 from streamfn.gateway.contract import Body, Reply, Route
+from streamfn.gateway.function_models import FunctionDetail, PauseState
 from streamfn.gateway.models import (
     Accepted,
     AssetPath,
@@ -48,6 +51,7 @@ from streamfn.gateway.models import (
     Requeued,
     WaitQuery,
 )
+from streamfn.gateway.runner_models import Runners
 from streamfn.gateway.schedule_models import (
     Schedule,
     ScheduleDefinition,
@@ -132,6 +136,39 @@ ROUTES: tuple[Route, ...] = (
         query=NoQuery,
     ),
     Route(
+        "GET",
+        "/functions/{fn}",
+        functions.get_function,
+        "get_function",
+        "One deployed function: state, queues' counts, orphaned work and policy",
+        {200: Reply(FunctionDetail, "the function")},
+        errors=(400, 404),
+        path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
+        "POST",
+        "/functions/{fn}/pause",
+        pausing.pause_function,
+        "pause_function",
+        "Pause a function: invocations are still accepted, runners start none (within 1 s)",
+        {200: Reply(PauseState, "paused")},
+        errors=(400, 404),
+        path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
+        "POST",
+        "/functions/{fn}/resume",
+        pausing.resume_function,
+        "resume_function",
+        "Resume a paused function: runners take its work again within a second",
+        {200: Reply(PauseState, "not paused")},
+        errors=(400, 404),
+        path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
         "DELETE",
         "/functions/{fn}",
         functions.remove_function,
@@ -140,6 +177,16 @@ ROUTES: tuple[Route, ...] = (
         {200: Reply(RemovedFunction, "removed")},
         errors=(400, 404, 409),
         path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
+        "/runners",
+        runners.list_runners,
+        "list_runners",
+        "Live runners as of their last heartbeat, and functions holding orphaned work",
+        {200: Reply(Runners, "the runners")},
+        errors=(400,),
         query=NoQuery,
     ),
     Route(

@@ -253,15 +253,20 @@ async function runnersView() {
   const reply = await api("GET", "/runners");
   if (!reply.ok) return [el("h1", { text: "Runners" }), problem(reply)];
   const runners = reply.data.runners || [];
+  const orphaned = (reply.data.orphaned || []).map((o) => el("li", { "data-orphaned": o.function },
+    link("#/functions/" + enc(o.function), o.function), ": " + o.entries + " orphaned (their runner is gone; reclaimed after the visibility timeout)"));
   return [el("h1", { text: "Runners" }), el("table", { id: "runners" },
-    el("thead", {}, el("tr", {}, ...["id", "host", "pid", "version", "started", "heartbeat", "in flight", "functions", "oldest lease"].map((h) => el("th", { text: h })))),
-    el("tbody", {}, runners.map((r) => el("tr", {},
-      el("td", { class: "mono", text: r.id || r.runner_id }),
-      el("td", { text: r.host || "" }), el("td", { class: "num", text: r.pid || "" }), el("td", { text: r.version || "" }),
-      el("td", { text: when(r.started_at) }), el("td", { text: when(r.last_heartbeat_at) }),
-      el("td", { class: "num", text: (r.in_flight ?? "") + " / " + (r.concurrency ?? "") }),
-      el("td", { text: (r.functions || []).length }),
-      el("td", { text: r.oldest_lease ? JSON.stringify(r.oldest_lease) : "-" })))))];
+    el("thead", {}, el("tr", {}, ...["id", "host", "pid", "version", "started", "heartbeat", "in flight", "functions", "paused seen", "oldest lease"].map((h) => el("th", { text: h })))),
+    el("tbody", {}, runners.map((r) => el("tr", { "data-runner": r.id },
+      el("td", { class: "mono", text: r.id }),
+      el("td", { text: r.host }), el("td", { class: "num", text: r.pid }), el("td", { text: r.version }),
+      el("td", { text: when(r.started_at) }), el("td", { text: r.heartbeat_age_s + " s ago" }),
+      el("td", { class: "num", text: r.in_flight + " / " + r.concurrency }),
+      el("td", { text: r.functions.length }),
+      el("td", { text: r.paused.join(", ") || "-" }),
+      el("td", {}, r.oldest_lease ? [link("#/invocations/" + enc(r.oldest_lease.id), r.oldest_lease.id), " " + r.oldest_lease.age_s + " s"] : "-"))))),
+    el("h2", { text: "Orphaned work" }),
+    orphaned.length ? el("ul", {}, orphaned) : el("p", { class: "muted", text: "None: every pending entry is held by a live runner." })];
 }
 
 function loginView(retry) {

@@ -202,3 +202,19 @@ async def test_log_in_with_a_token_then_act_with_the_session(
         invocation_id = await result.locator("a").inner_text()
     inv = await client.get(invocation_id)
     assert inv is not None and inv.result == {"signed": "in"}
+
+
+async def test_pause_and_resume_a_function_from_the_page(
+    stack: Child, redis: Redis, keys: Keys
+) -> None:
+    async with browser() as b:
+        page = await b.new_page()
+        await open_page(page, f"{stack.url}/ui#/functions/echo")
+        await page.click("#pause")
+        await expect(page.locator("main h1 .badge")).to_have_text("paused", timeout=TIMEOUT_MS)
+        assert await redis.hexists(keys.paused, "echo") == 1  # in Redis
+        await page.click("#resume")
+        await expect(page.locator("main h1 .badge")).to_have_text("live", timeout=TIMEOUT_MS)
+        assert await redis.hexists(keys.paused, "echo") == 0
+        await open_page(page, f"{stack.url}/ui#/runners")
+        await expect(page.locator("#runners tbody tr")).to_have_count(1, timeout=TIMEOUT_MS)

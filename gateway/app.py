@@ -7,19 +7,26 @@ Serving it is :mod:`streamfn.gateway.server`; the ``streamfn gateway`` command
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
 
 import orjson
 from aiohttp import web
 
+from streamfn.auth_plan import plan_auth
 from streamfn.client import Client
 from streamfn.connection import make_redis
+from streamfn.gateway import auth
+from streamfn.gateway.access import access_of, check_table
 from streamfn.gateway.catalog import CatalogCache
 from streamfn.gateway.metrics import Metrics
 from streamfn.gateway.middleware import middleware
 from streamfn.gateway.openapi import build_spec
-from streamfn.gateway.routes import setup_routes
+from streamfn.gateway.routes import ROUTES, setup_routes
 from streamfn.gateway.state import (
+    AUTH,
     CATALOG,
     CLIENT,
     DOCUMENT,
@@ -29,11 +36,14 @@ from streamfn.gateway.state import (
     SETTINGS,
     STOPPING,
 )
+from streamfn.gateway.token_watch import TokenFileWatcher
 from streamfn.keys import Keys
 from streamfn.registry import Catalog
 from streamfn.schedules import ScheduleStore
 from streamfn.settings import Settings
 from streamfn.stream_stats import StreamStat, read_stream_stats
+
+log = logging.getLogger("streamfn.gateway")
 
 CATALOG_INTERVAL = 0.5
 """Seconds between catalog refreshes."""
@@ -43,7 +53,16 @@ POOL_TIMEOUT = 10.0
 
 
 def create_app(settings: Settings) -> web.Application:
-    """The gateway application; Redis is connected when it starts, not here."""
+    """The gateway application; Redis is connected when it starts, not here.
+
+    Whether it checks tokens is decided here (``streamfn/auth_plan.py``): AuthRefused, a
+    SettingsError, when it must not start with these settings.
+    """
+    check_table(ROUTES)
+    plan = plan_auth(settings)
+    if plan.warning is not None:
+        log.warning("%s", plan.warning)
+    authenticator = auth.Authenticator(plan)
     metrics = Metrics()
     app = web.Application(
         middlewares=[middleware(metrics)],
@@ -52,9 +71,15 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[STOPPING] = asyncio.Event()
-    app[DOCUMENT] = orjson.dumps(build_spec(settings))
-    setup_routes(app)
+    app[AUTH] = authenticator
+    app[DOCUMENT] = orjson.dumps(build_spec(settings, enforced=plan.enforced))
+    setup_routes(
+        app,
+        lambda route: auth.handler_for(route, access_of(route), authenticator, settings),
+    )
     app.cleanup_ctx.append(_services)
+    if plan.file is not None:
+        app.cleanup_ctx.append(partial(_watch_tokens, plan.file))
     app.on_shutdown.append(_answer_waiters)
     return app
 
@@ -64,6 +89,16 @@ async def _answer_waiters(app: web.Application) -> None:
     app[STOPPING].set()
     if CLIENT in app:
         app[CLIENT].waiters.wake_all()
+
+
+async def _watch_tokens(path: Path, app: web.Application) -> AsyncIterator[None]:
+    """Re-reads the tokens file while the gateway runs (``gateway/token_watch.py``)."""
+    watcher = TokenFileWatcher(app[AUTH], path)
+    await watcher.start()
+    try:
+        yield
+    finally:
+        await watcher.stop()
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:

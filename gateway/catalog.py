@@ -21,7 +21,7 @@ from streamfn.errors import ErrorCode
 from streamfn.gateway.envelope import ApiError
 from streamfn.keys import Keys
 from streamfn.loop import Periodic
-from streamfn.registry import Catalog, read_catalog
+from streamfn.registry import Catalog, RunnerReport, read_catalog
 from streamfn.settings import DEFAULTS
 
 log = logging.getLogger("streamfn.gateway.catalog")
@@ -55,6 +55,8 @@ class CatalogCache:
         self.removed: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}
         self.runners = 0
+        self.reports: list[RunnerReport] = []
+        self.paused: dict[str, int] = {}
 
     async def start(self) -> None:
         """Read once (so the first request sees the catalog), then keep refreshing."""
@@ -72,6 +74,8 @@ class CatalogCache:
         self.removed = catalog.removed
         self.errors = catalog.errors
         self.runners = len(catalog.runners)
+        self.reports = catalog.runners
+        self.paused = catalog.paused
         self.known = frozenset(self.functions)
         if not self.healthy:
             log.info("catalog: %d function(s) from %d runner(s)", len(self.known), self.runners)

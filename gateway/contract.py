@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp.typedefs import Handler
 from msgspec import Struct
 
-from streamfn.gateway.models import Error, RetryAfter
+from streamfn.gateway.models import Challenge, Error, RetryAfter
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,18 @@ class Route:
 
 ERRORS: Mapping[int, tuple[str, Reply]] = {
     400: ("BadRequest", Reply(Error, "a parameter, id, name or body is invalid")),
+    401: (
+        "Unauthorized",
+        Reply(Error, "no token, or not a valid one: send Authorization: Bearer <token>", Challenge),
+    ),
+    403: (
+        "Forbidden",
+        Reply(
+            Error,
+            "the token's role is too weak, the function is outside its pattern, or a request "
+            "made with the session cookie lacks its X-CSRF-Token",
+        ),
+    ),
     404: ("NotFound", Reply(Error, "no such function, invocation, schedule or route")),
     409: (
         "Conflict",

@@ -66,10 +66,13 @@ _HTTP_CODES = {
 
 class ApiError(StreamfnError):
     """A client-facing error; ``extra`` fields (those of ``models.ErrorDetail``) join ``code``
-    and ``message`` in the body."""
+    and ``message`` in the body; ``headers`` are sent with it (a 401's WWW-Authenticate)."""
 
-    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(code, message)
+        self.headers = headers
         self.extra = extra
 
 
@@ -123,7 +126,8 @@ def response_for(request: web.Request, exc: Exception) -> web.StreamResponse:
     if isinstance(exc, ReplicationUnconfirmed):
         return error_response(exc.code, exc.message, {"Retry-After": "1"})
     if isinstance(exc, StreamfnError):
-        return error_response(exc.code, exc.message, **getattr(exc, "extra", {}))
+        headers = getattr(exc, "headers", None)
+        return error_response(exc.code, exc.message, headers, **getattr(exc, "extra", {}))
     if isinstance(exc, web.HTTPException):
         return _from_http_exception(request, exc)
     if isinstance(exc, RedisError):

@@ -1,5 +1,6 @@
 """``GET /functions``: deployed and removed functions with what their queues hold, and files
-that failed to load; ``DELETE /functions/{fn}``: an operator removing a deployed function."""
+that failed to load; ``GET /functions/{fn}``: one of them with its policy and orphaned work;
+``DELETE /functions/{fn}``: an operator removing a deployed function."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from streamfn.gateway.envelope import ApiError
 from streamfn.gateway.models import FunctionPath, NoQuery
 from streamfn.gateway.responses import json_response
 from streamfn.gateway.state import CATALOG, CLIENT, REDIS, SETTINGS
+from streamfn.orphans import layouts_of, read_orphaned
 from streamfn.queue_counts import counts_of
 from streamfn.undeploy import NotDeployed, StillLoaded, undeploy
 
@@ -36,6 +38,45 @@ async def list_functions(request: web.Request) -> web.Response:
             "runners": runners,
         }
     )
+
+
+POLICY = ("timeout", "retries", "kind", "partitions", "backoff", "backoff_max", "dead_letter")
+POLICY_EXTRA = ("isolate", "memory_mb")
+
+
+async def get_function(request: web.Request) -> web.Response:
+    """One deployed function: its state (as in ``GET /functions``), the live runners loading
+    it, its queues' counts and orphaned entries (read now), and its policy.  A removed
+    function is 404, like its invocations."""
+    fn = params.path(request, FunctionPath).fn
+    params.query(request, NoQuery, request.app[SETTINGS])
+    app = request.app
+    catalog = app[CATALOG]
+    if not catalog.healthy:
+        raise catalog.unavailable()
+    entry, reports = catalog.functions.get(fn), catalog.reports
+    if entry is None:
+        raise catalog.unknown(fn)
+    redis, keys = app[REDIS], app[CLIENT].keys
+    counts = (await counts_of(redis, keys, [entry]))[fn]
+    runners = sorted(r.runner_id for r in reports if fn in r.functions)
+    orphaned = await read_orphaned(redis, keys, layouts_of([entry]), {r.runner_id for r in reports})
+    policy = {k: entry[k] for k in (*POLICY, *POLICY_EXTRA) if k in entry}
+    policy.setdefault("partitions", 1)
+    body: dict[str, Any] = {
+        "name": fn,
+        "state": entry["state"],
+        "runners": runners,
+        "paused": entry.get("paused", False),
+        **counts.to_json(),
+        "orphaned": orphaned[fn],
+        "partitions": policy["partitions"],
+        "policy": policy,
+    }
+    for key in ("paused_at", "last_seen_at", "retained_until"):
+        if key in entry:
+            body[key] = entry[key]
+    return json_response(body)
 
 
 async def remove_function(request: web.Request) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from streamfn.errors import ErrorCode
-from streamfn.gateway import params
+from streamfn.gateway import params, redact
 from streamfn.gateway.envelope import ApiError
 from streamfn.gateway.models import Cancelled, Cancelling, InvocationPath, NoQuery, WaitQuery
 from streamfn.gateway.responses import json_response, model_response
@@ -33,7 +33,7 @@ async def get_invocation(request: web.Request) -> web.Response:
         invocation = await client.get(invocation_id)
     if invocation is None:
         raise not_found(invocation_id)
-    return json_response(invocation.to_json())
+    return json_response(redact.invocation(request, invocation.to_json()))
 
 
 async def cancel_invocation(request: web.Request) -> web.Response:

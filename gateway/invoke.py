@@ -16,7 +16,7 @@ from redis.exceptions import ResponseError
 from streamfn import tags as tag_rules
 from streamfn.client import ID_ATTEMPTS, is_id_taken
 from streamfn.errors import BacklogFull, ErrorCode
-from streamfn.gateway import params
+from streamfn.gateway import params, redact
 from streamfn.gateway.envelope import ApiError, payload_too_large
 from streamfn.gateway.models import InvokeHeaders, InvokePath, InvokeQuery
 from streamfn.gateway.responses import accepted, json_response, location_headers
@@ -44,11 +44,12 @@ async def invoke(request: web.Request) -> web.Response:
         app[METRICS].invocation(catalog.label(fn), "rejected")
         raise
     if options.wait is not None:
-        return await _submit_and_wait(app, fn, payload, options, key, options.wait, tags)
+        return await _submit_and_wait(request, fn, payload, options, key, options.wait, tags)
     enqueued = await _submit(app, fn, payload, options, key, tags=tags)
     if enqueued.created:
         return accepted(enqueued.id, enqueued.status, due_ms=enqueued.due_ms)
-    return _outcome(enqueued.id, await app[CLIENT].get(enqueued.id), replayed=True, wait=False)
+    invocation = await app[CLIENT].get(enqueued.id)
+    return _outcome(request, enqueued.id, invocation, replayed=True, wait=False)
 
 
 def _tags(query: str | None, header: str | None) -> tuple[str, ...]:
@@ -119,7 +120,7 @@ async def _submit(
 
 
 async def _submit_and_wait(
-    app: web.Application,
+    request: web.Request,
     fn: str,
     payload: bytes,
     options: InvokeQuery,
@@ -128,6 +129,7 @@ async def _submit_and_wait(
     tags: tuple[str, ...],
 ) -> web.Response:
     """Enqueue with a waiter already registered, then wait up to ``wait`` s for the outcome."""
+    app = request.app
     client = app[CLIENT]
     hub = client.waiters
     for attempt in range(ID_ATTEMPTS):
@@ -146,27 +148,32 @@ async def _submit_and_wait(
         break
     if not enqueued.created:  # an Idempotency-Key repeat: wait on the first invocation instead
         hub.unregister(invocation_id, waiter)
-        return _outcome(enqueued.id, await client.wait(enqueued.id, wait), replayed=True)
+        return _outcome(request, enqueued.id, await client.wait(enqueued.id, wait), replayed=True)
     deadline = asyncio.get_running_loop().time() + wait
     await hub.wait_for(invocation_id, waiter, wait)
     invocation = await client.get(invocation_id)
     remaining = deadline - asyncio.get_running_loop().time()
     if invocation is not None and not invocation.final and remaining > 0:
         if app[STOPPING].is_set():  # woken by shutdown: answer now
-            return _outcome(invocation_id, invocation)
+            return _outcome(request, invocation_id, invocation)
         # A wake-up is a hint, not a promise: the hub's status sweep may have run before our
         # record existed.  The record exists now, so waiting on it again is exact.
         invocation = await client.wait(invocation_id, remaining)
-    return _outcome(invocation_id, invocation)
+    return _outcome(request, invocation_id, invocation)
 
 
 def _outcome(
-    invocation_id: str, invocation: Invocation | None, *, replayed: bool = False, wait: bool = True
+    request: web.Request,
+    invocation_id: str,
+    invocation: Invocation | None,
+    *,
+    replayed: bool = False,
+    wait: bool = True,
 ) -> web.Response:
     """200 with the invocation once final (when waiting), else 202 with its current status."""
     if invocation is None:  # the record expired while its Idempotency-Key lives on
         return accepted(invocation_id, "expired", replayed=replayed)
     if wait and invocation.final:
         headers = location_headers(invocation_id, replayed=replayed)
-        return json_response(invocation.to_json(), 200, headers)
+        return json_response(redact.invocation(request, invocation.to_json()), 200, headers)
     return accepted(invocation_id, invocation.status, due_ms=invocation.due_ms, replayed=replayed)

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from streamfn import index
 from streamfn.errors import ErrorCode
-from streamfn.gateway import params
+from streamfn.gateway import params, redact
 from streamfn.gateway.envelope import ApiError
 from streamfn.gateway.index_models import InvocationsQuery
 from streamfn.gateway.responses import json_response
@@ -36,8 +36,9 @@ async def list_invocations(request: web.Request) -> web.Response:
         raise ApiError(ErrorCode.INVALID_PARAMETER, str(exc)) from None
     queues = await index.queues_of(client.redis, client.keys, q.function, client.queues(q.function))
     page = await index.list_page(client.redis, client.keys, queues, query)
+    rows = [redact.invocation(request, row) for row in page.rows]  # errors, for a viewer
     return json_response(
-        {"function": q.function, "invocations": page.rows, "next_cursor": page.next_cursor}
+        {"function": q.function, "invocations": rows, "next_cursor": page.next_cursor}
     )
 
 

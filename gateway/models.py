@@ -16,6 +16,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from streamfn.errors import ErrorCode
 from streamfn.gateway.scalars import (
+    AssetName,
     At,
     Count,
     Delay,
@@ -119,14 +120,27 @@ class Requeued(Struct, kw_only=True):
     status: Literal["queued"]
 
 
+class Discarded(Struct, kw_only=True):
+    id: str
+    status: Literal["discarded"]
+
+
 class FunctionPath(Struct, frozen=True):
     fn: FunctionName
+
+
+class AssetPath(Struct, frozen=True):
+    name: AssetName
 
 
 Count0 = Annotated[int, Meta(ge=0)]
 AgeSeconds = Annotated[
     float, Meta(ge=0, description="age of the oldest queued invocation, s (0: none)")
 ]
+Paused = Annotated[
+    bool, Meta(description="runners start none of its work (invocations are still accepted)")
+]
+PausedAt = Annotated[Ms, Meta(description="paused since")]
 
 
 class FunctionInfo(Struct, kw_only=True):
@@ -150,6 +164,8 @@ class FunctionInfo(Struct, kw_only=True):
     retries: int | UnsetType = UNSET
     kind: str | UnsetType = UNSET
     partitions: int | UnsetType = UNSET
+    paused: Paused = False
+    paused_at: PausedAt | UnsetType = UNSET
 
 
 class RemovedFunction(Struct, kw_only=True):
@@ -167,6 +183,8 @@ class RemovedFunction(Struct, kw_only=True):
     scheduled: Count0
     oldest_queued_age_s: AgeSeconds
     partitions: int | UnsetType = UNSET
+    paused: Paused = False
+    paused_at: PausedAt | UnsetType = UNSET
 
 
 class Functions(Struct, kw_only=True):
@@ -231,6 +249,14 @@ class Replayable(Located):
 
 class RetryAfter(Struct):
     retry_after: Annotated[int, Meta(description="seconds")] = field(name="Retry-After")
+
+
+class Challenge(Struct):
+    """Response headers of a 401 (RFC 6750)."""
+
+    www_authenticate: Annotated[
+        str, Meta(description='Bearer realm="streamfn"; error="invalid_token" when one was sent')
+    ] = field(name="WWW-Authenticate")
 
 
 class Error(Struct, kw_only=True):

@@ -3,7 +3,9 @@
 msgspec writes the schema of every body (``components/schemas``); path, query and header
 parameters come from the fields of each route's parameter Structs, so their bounds, patterns
 and descriptions are the ones :mod:`.params` checks.  Limits that are settings (``?wait=``
-maximum, body size, the Idempotency-Key TTL) come from the running gateway's settings.
+maximum, body size, the Idempotency-Key TTL) come from the running gateway's settings, and
+so does security: with auth on, the bearer scheme and each operation's requirement, with the
+role it needs (``gateway/access.py``) as ``x-streamfn-role`` whether auth is on or not.
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ import msgspec
 from msgspec import Struct
 
 from streamfn.errors import ErrorCode
+from streamfn.gateway.access import access_of
 from streamfn.gateway.checks import bare, declared
 from streamfn.gateway.contract import ERRORS, Reply, Route
+from streamfn.gateway.csrf import COOKIE
 from streamfn.gateway.routes import ROUTES
 from streamfn.settings import Settings
+from streamfn.tokens import Role
 
 Spec = dict[str, Any]
 REF = "#/components/schemas/{name}"
+BEARER = "bearer"
+SESSION = "session"
 
 
 class _Settings(dict[str, Any]):
@@ -70,8 +77,10 @@ def _content(schema: Spec, media_type: str = "application/json") -> Spec:
 class _Builder:
     """Collects the models of every route, then writes the document."""
 
-    def __init__(self, routes: tuple[Route, ...], settings: Settings) -> None:
+    def __init__(self, routes: tuple[Route, ...], settings: Settings, enforced: bool) -> None:
         self.routes = routes
+        self.enforced = enforced
+        self.raw_settings = settings
         self.settings = _Settings(dataclasses.asdict(settings))
         models: list[Any] = [reply.model for _, reply in ERRORS.values()]
         for route in routes:
@@ -116,9 +125,13 @@ class _Builder:
             *_parameters(route.headers, "header", self.settings),
         ]
         replies = {str(status): self._reply(reply) for status, reply in route.replies.items()}
-        for status in (*route.errors, 503):
+        role = access_of(route).required(self.raw_settings)
+        for status in (*self._auth_errors(role), *route.errors, 503):
             replies[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
         out: Spec = {"operationId": route.name, "summary": route.summary}
+        out["x-streamfn-role"] = "none" if role is None else role.label
+        if self.enforced:
+            out["security"] = [] if role is None else [{BEARER: []}, {SESSION: []}]
         doc = inspect.getdoc(route.handler)
         if doc:
             out["description"] = _markdown(doc)
@@ -133,6 +146,11 @@ class _Builder:
         out["responses"] = replies
         return out
 
+    def _auth_errors(self, role: Role | None) -> tuple[int, ...]:
+        if not self.enforced or role is None:
+            return ()
+        return (401,) if role is Role.VIEWER else (401, 403)  # viewer is the lowest role
+
     def document(self) -> Spec:
         paths: dict[str, Spec] = {}
         for route in self.routes:
@@ -142,6 +160,27 @@ class _Builder:
             codes = ", ".join(c.code for c in ErrorCode if c.status == status)
             responses[name] = self._reply(reply)
             responses[name]["description"] += f" (error.code: {codes})"
+        components: Spec = {
+            "schemas": self.components,
+            "parameters": self.parameters,
+            "responses": responses,
+        }
+        if self.enforced:
+            components["securitySchemes"] = {
+                BEARER: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token of the gateway's tokens file (docs/auth.md); "
+                    "x-streamfn-role on each operation is the least role it needs",
+                },
+                SESSION: {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": COOKIE,
+                    "description": "the browser session of POST /login; a POST, PUT or "
+                    "DELETE made with it also sends its X-CSRF-Token",
+                },
+            }
         return {
             "openapi": "3.1.0",
             "info": {
@@ -151,14 +190,13 @@ class _Builder:
                 '{"error": {"code", "message"}}.',
             },
             "paths": paths,
-            "components": {
-                "schemas": self.components,
-                "parameters": self.parameters,
-                "responses": responses,
-            },
+            "components": components,
         }
 
 
-def build_spec(settings: Settings, routes: tuple[Route, ...] = ROUTES) -> Spec:
-    """The OpenAPI document for a gateway running ``routes`` with ``settings``."""
-    return _Builder(routes, settings).document()
+def build_spec(
+    settings: Settings, routes: tuple[Route, ...] = ROUTES, *, enforced: bool = False
+) -> Spec:
+    """The OpenAPI document for a gateway running ``routes`` with ``settings``; ``enforced``:
+    it checks tokens (``AuthPlan.enforced``)."""
+    return _Builder(routes, settings, enforced).document()

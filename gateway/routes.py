@@ -6,6 +6,7 @@ parameter Structs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -19,17 +20,24 @@ from streamfn.gateway import (
     invocations,
     invoke,
     listing,
+    pausing,
+    runners,
     schedules,
+    session,
+    static_files,
 )
 from streamfn.gateway.contract import Body, Reply, Route
 from streamfn.gateway.index_models import InvocationList, InvocationsQuery
+from streamfn.gateway.function_models import FunctionDetail, PauseState
 from streamfn.gateway.models import (
     Accepted,
+    AssetPath,
     Backlog,
     Cancelled,
     Cancelling,
     DeadLetters,
     DeadLettersQuery,
+    Discarded,
     FunctionPath,
     Functions,
     Health,
@@ -45,6 +53,7 @@ from streamfn.gateway.models import (
     Requeued,
     WaitQuery,
 )
+from streamfn.gateway.runner_models import Runners
 from streamfn.gateway.schedule_models import (
     Schedule,
     ScheduleDefinition,
@@ -53,6 +62,7 @@ from streamfn.gateway.schedule_models import (
     Schedules,
     SchedulesQuery,
 )
+from streamfn.gateway.session_models import LoggedIn, LoggedOut, LoginBody, SessionCookie
 
 _PAYLOAD = Body(Any, "the payload: any JSON value; an empty body is null", required=False)
 _DEFINITION = Body(ScheduleDefinition, "the schedule")
@@ -139,6 +149,39 @@ ROUTES: tuple[Route, ...] = (
         query=NoQuery,
     ),
     Route(
+        "GET",
+        "/functions/{fn}",
+        functions.get_function,
+        "get_function",
+        "One deployed function: state, queues' counts, orphaned work and policy",
+        {200: Reply(FunctionDetail, "the function")},
+        errors=(400, 404),
+        path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
+        "POST",
+        "/functions/{fn}/pause",
+        pausing.pause_function,
+        "pause_function",
+        "Pause a function: invocations are still accepted, runners start none (within 1 s)",
+        {200: Reply(PauseState, "paused")},
+        errors=(400, 404),
+        path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
+        "POST",
+        "/functions/{fn}/resume",
+        pausing.resume_function,
+        "resume_function",
+        "Resume a paused function: runners take its work again within a second",
+        {200: Reply(PauseState, "not paused")},
+        errors=(400, 404),
+        path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
         "DELETE",
         "/functions/{fn}",
         functions.remove_function,
@@ -147,6 +190,16 @@ ROUTES: tuple[Route, ...] = (
         {200: Reply(RemovedFunction, "removed")},
         errors=(400, 404, 409),
         path_params=FunctionPath,
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
+        "/runners",
+        runners.list_runners,
+        "list_runners",
+        "Live runners as of their last heartbeat, and functions holding orphaned work",
+        {200: Reply(Runners, "the runners")},
+        errors=(400,),
         query=NoQuery,
     ),
     Route(
@@ -176,6 +229,17 @@ ROUTES: tuple[Route, ...] = (
         "replay",
         "Queue a dead invocation again",
         {202: Reply(Requeued, "queued again", Located)},
+        errors=(400, 404, 409),
+        path_params=InvocationPath,
+        query=NoQuery,
+    ),
+    Route(
+        "DELETE",
+        "/dead-letters/{id}",
+        dead_letters.discard_dead_letter,
+        "discard",
+        "Delete a dead invocation: its dead letter and its record",
+        {200: Reply(Discarded, "deleted; GET /invocations/{id} answers 404 from now on")},
         errors=(400, 404, 409),
         path_params=InvocationPath,
         query=NoQuery,
@@ -244,6 +308,27 @@ ROUTES: tuple[Route, ...] = (
         query=NoQuery,
     ),
     Route(
+        "POST",
+        "/login",
+        session.login,
+        "login",
+        "Start a browser session with a token (an HttpOnly, SameSite=Strict cookie)",
+        {200: Reply(LoggedIn, "logged in: the cookie is set", SessionCookie)},
+        errors=(400, 401, 409),
+        query=NoQuery,
+        body=Body(LoginBody, "the token (or a form field token)"),
+    ),
+    Route(
+        "POST",
+        "/logout",
+        session.logout,
+        "logout",
+        "End the browser session (clears the cookie)",
+        {200: Reply(LoggedOut, "the cookie is cleared", SessionCookie)},
+        errors=(400,),
+        query=NoQuery,
+    ),
+    Route(
         "GET",
         "/healthz",
         health.healthz,
@@ -267,10 +352,40 @@ ROUTES: tuple[Route, ...] = (
         "This document",
         {200: Reply(dict[str, Any], "OpenAPI 3.1")},
     ),
+    Route(
+        "GET",
+        "/ui",
+        static_files.ui_page,
+        "ui",
+        "The dashboard",
+        {200: Reply(str, "the page", media_type="text/html")},
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
+        "/docs",
+        static_files.docs_page,
+        "docs",
+        "This document, rendered as a page",
+        {200: Reply(str, "the page", media_type="text/html")},
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
+        "/static/{name}",
+        static_files.static_asset,
+        "static_asset",
+        "An asset of the gateway's pages",
+        {200: Reply(str, "the asset (script, style or image)", media_type="text/plain")},
+        errors=(400, 404),
+        path_params=AssetPath,
+        query=NoQuery,
+    ),
 )
 
 
-def setup_routes(app: web.Application) -> None:
-    """Register every route of :data:`ROUTES` on ``app``."""
+def setup_routes(app: web.Application, handler_for: Callable[[Route], Handler]) -> None:
+    """Register every route of :data:`ROUTES` on ``app``, each with ``handler_for(route)``
+    (its handler, or the handler behind the token check: ``auth.handler_for``)."""
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+        app.router.add_route(route.method, route.path, handler_for(route), name=route.name)

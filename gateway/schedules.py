@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from streamfn.errors import ErrorCode
-from streamfn.gateway import params
+from streamfn.gateway import params, redact
 from streamfn.gateway.checks import checker
 from streamfn.gateway.envelope import ApiError, payload_too_large
 from streamfn.gateway.models import NoQuery
@@ -91,13 +91,13 @@ async def _write(request: web.Request, definition: ScheduleDef) -> web.Response:
     except (LookupError, RuntimeError) as exc:  # lost a race with a delete or an update
         raise ApiError(ErrorCode.CONFLICT, str(exc)) from None
     headers = {"Location": f"/schedules/{schedule.id}"}
-    return json_response(schedule.to_json(), _STATUS[status], headers)
+    return json_response(redact.schedule(request, schedule.to_json()), _STATUS[status], headers)
 
 
-def _shown(schedule: Schedule | None, sid: str) -> web.Response:
+def _shown(request: web.Request, schedule: Schedule | None, sid: str) -> web.Response:
     if schedule is None:
         raise not_found(sid)
-    return json_response(schedule.to_json())
+    return json_response(redact.schedule(request, schedule.to_json()))
 
 
 async def create_schedule(request: web.Request) -> web.Response:
@@ -110,12 +110,12 @@ async def list_schedules(request: web.Request) -> web.Response:
     """Every schedule, or those of ``?function=``, ordered by id."""
     query = params.query(request, SchedulesQuery, request.app[SETTINGS])
     found = await request.app[SCHEDULES].list_schedules(query.function)
-    return json_response({"schedules": [s.to_json() for s in found]})
+    return json_response({"schedules": [redact.schedule(request, s.to_json()) for s in found]})
 
 
 async def get_schedule(request: web.Request) -> web.Response:
     sid = _addressed(request)
-    return _shown(await request.app[SCHEDULES].get(sid), sid)
+    return _shown(request, await request.app[SCHEDULES].get(sid), sid)
 
 
 async def put_schedule(request: web.Request) -> web.Response:
@@ -134,7 +134,7 @@ async def delete_schedule(request: web.Request) -> web.Response:
 
 async def pause_schedule(request: web.Request) -> web.Response:
     sid = _addressed(request)
-    return _shown(await request.app[SCHEDULES].pause(sid), sid)
+    return _shown(request, await request.app[SCHEDULES].pause(sid), sid)
 
 
 async def resume_schedule(request: web.Request) -> web.Response:
@@ -145,4 +145,4 @@ async def resume_schedule(request: web.Request) -> web.Response:
         resumed = await request.app[SCHEDULES].resume(sid)
     except RuntimeError as exc:
         raise ApiError(ErrorCode.CONFLICT, str(exc)) from None
-    return _shown(resumed, sid)
+    return _shown(request, resumed, sid)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from streamfn.client import Client
 from streamfn.connection import AnyRedis
+from streamfn.gateway.auth import Authenticator
 from streamfn.gateway.catalog import CatalogCache
 from streamfn.gateway.metrics import Metrics
 from streamfn.schedules import ScheduleStore
@@ -25,5 +26,7 @@ REDIS: web.AppKey[AnyRedis] = web.AppKey("redis")
 CLIENT = web.AppKey("client", Client)
 CATALOG = web.AppKey("catalog", CatalogCache)
 SCHEDULES = web.AppKey("schedules", ScheduleStore)
+AUTH = web.AppKey("auth", Authenticator)
+"""The tokens in force and the start-up decision (``gateway/auth.py``)."""
 STOPPING = web.AppKey("stopping", asyncio.Event)
 """Set when shutdown begins: waiting requests answer with the current status at once."""

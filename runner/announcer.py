@@ -9,6 +9,12 @@ first, so a function is never advertised before its streams can be read.  Each t
 records this runner's ``PARTITIONS`` layouts and picks up the old ones still to read
 (:class:`~streamfn.runner.layouts.LayoutFollower`).
 
+Each report also says what an operator asks of a runner (``GET /runners``, ``streamfn
+runners``): its version, when it started and was published (ms, Redis clock), the
+invocations in flight, the oldest lease it holds, and which of its functions it has seen
+paused (re-published at once when that changes, so an operator sees a pause take effect).
+A few numbers and names: the report stays small.
+
 Every report also keeps the loaded functions *deployed* (:mod:`streamfn.deployed`), last
 seen now by the Redis clock, and lists the functions whose file left the directory
 (:attr:`Discovery.removed`).  Once no live runner loads such a function, the announcer
@@ -24,14 +30,15 @@ import os
 import time
 from collections.abc import Callable, Mapping
 
-from streamfn import deployed, registry
+from streamfn import __version__, deployed, registry
 from streamfn.connection import AnyRedis
 from streamfn.deployed import FILE_REMOVED, Removal
 from streamfn.keys import Keys
 from streamfn.loop import Loop
-from streamfn.registry import RunnerReport
+from streamfn.registry import Lease, RunnerReport
 from streamfn.runner.discovery import Discovery
 from streamfn.runner.groups import ensure_groups
+from streamfn.runner.jobs import Leases
 from streamfn.runner.layouts import LayoutFollower
 
 log = logging.getLogger("streamfn.runner.announcer")
@@ -57,9 +64,18 @@ class Announcer(Loop):
         host: str,
         now_ms: Callable[[], float],
         extra_errors: Callable[[], Mapping[str, str]] = dict,
+        leases: Leases | None = None,
+        in_flight: Callable[[], int] = lambda: 0,
+        paused: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
-        """``now_ms``: the Redis clock's estimate (:class:`~streamfn.runner.clock.RedisClock`)."""
+        """``now_ms``: the Redis clock's estimate (:class:`~streamfn.runner.clock.RedisClock`);
+        ``leases``, ``in_flight`` and ``paused``: what the report says this runner holds, runs
+        and has seen paused."""
         super().__init__(interval)
+        self.leases = Leases() if leases is None else leases
+        self.in_flight = in_flight
+        self.paused = paused
+        self.started_ms = 0  # set by the first report
         self.now_ms = now_ms
         self.extra_errors = extra_errors
         self.redis = redis
@@ -75,7 +91,8 @@ class Announcer(Loop):
         self._recorded: set[str] = set()  # of those, recorded removed in the registry
         self.layouts = LayoutFollower(redis, keys, discovery)
 
-    def report(self) -> RunnerReport:
+    def report(self, now_ms: int = 0) -> RunnerReport:
+        """The report as of ``now_ms`` (the Redis clock's estimate)."""
         d = self.discovery
         return RunnerReport(
             runner_id=self.runner_id,
@@ -85,7 +102,20 @@ class Announcer(Loop):
             pid=os.getpid(),
             concurrency=self.concurrency,
             removed={fn: at for fn, at in self._removed.items() if fn not in self._recorded},
+            version=__version__,
+            started_ms=self.started_ms,
+            at_ms=now_ms,
+            in_flight=self.in_flight(),
+            oldest_lease=self._oldest_lease(now_ms),
+            paused=sorted(self.paused() & d.functions.keys()),
         )
+
+    def _oldest_lease(self, now_ms: int) -> Lease | None:
+        job = self.leases.oldest()
+        if job is None:
+            return None
+        held_ms = int((time.monotonic() - job.leased_at) * 1000)
+        return Lease(job.invocation_id, job.function, now_ms - held_ms)
 
     async def tick(self) -> None:
         await self.layouts.step(time.time_ns() // 1_000_000)
@@ -95,8 +125,9 @@ class Announcer(Loop):
             await ensure_groups(self.redis, self.keys, sorted(new))
         self._grouped = loaded
         now = int(self.now_ms())
+        self.started_ms = self.started_ms or now
         self._track_removed(now)
-        await registry.publish(self.redis, self.keys, self.report(), self.ttl, now_ms=now)
+        await registry.publish(self.redis, self.keys, self.report(now), self.ttl, now_ms=now)
         self.published += 1
         await self._record_removed()
 

@@ -32,8 +32,10 @@ then sweep.  It also sweeps once that long after it starts, for runners that wen
 unnoticed before it came up (all of them at once, say, when a fleet scaled to zero).  So an
 idle runner sends no script call per function at all, and a gone runner's consumer is deleted
 within its report's lifetime (three heartbeats), that wait and two sweep intervals of its
-death, while any runner runs (``tests/support/cleanup.py``).  Every runner sweeps (the script
-is idempotent); the jitter keeps a fleet from sweeping in step.
+death, while any runner runs (``tests/support/cleanup.py``).  A paused function's entries
+are not reclaimed (:mod:`streamfn.runner.pauses`), so a dead runner's consumer holding them
+survives those sweeps; a resume schedules one more (:meth:`Janitor.sweep_soon`).  Every
+runner sweeps (the script is idempotent); the jitter keeps a fleet from sweeping in step.
 """
 
 from __future__ import annotations
@@ -105,6 +107,12 @@ class Janitor(Loop):
         self.started = False
         self.seen: set[str] = set()  # departures already given a sweep
         self.sweep_at: list[float] = []  # monotonic times of the sweeps to come
+
+    def sweep_soon(self, delay: float) -> None:
+        """Sweep once ``delay`` seconds from now: after a resume, the consumers of runners
+        that died holding the paused function's work can go once the reclaimer took it."""
+        self.sweep_at.append(time.monotonic() + delay)
+        self.wake()
 
     def _jitter(self) -> float:
         return self.interval * self.rng.uniform(1 - JITTER, 1 + JITTER)

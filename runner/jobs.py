@@ -12,6 +12,7 @@ constants rather than an Enum: they are compared on every invocation.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 RUNNING = 0
@@ -25,12 +26,22 @@ RELEASED = 5
 class Job:
     """One delivery: which entry, of which invocation, and the task running it."""
 
-    __slots__ = ("entry_id", "function", "invocation_id", "is_async", "state", "task", "tries")
+    __slots__ = (
+        "entry_id",
+        "function",
+        "invocation_id",
+        "is_async",
+        "leased_at",
+        "state",
+        "task",
+        "tries",
+    )
 
     def __init__(self, function: str, entry_id: str, is_async: bool) -> None:
         self.function = function
         self.entry_id = entry_id
         self.is_async = is_async
+        self.leased_at = time.monotonic()  # the oldest lease is reported (GET /runners)
         self.invocation_id = ""
         self.state = RUNNING
         self.task: asyncio.Task[None] | None = None
@@ -69,6 +80,12 @@ class Leases:
     def get(self, function: str, entry_id: str) -> Job | None:
         jobs = self.by_function.get(function)
         return None if jobs is None else jobs.get(entry_id)
+
+    def oldest(self) -> Job | None:
+        """The job leased longest ago.  Each function's dict keeps delivery order, so only
+        its first job is a candidate: O(functions), read once per report."""
+        firsts = (next(iter(jobs.values())) for jobs in self.by_function.values() if jobs)
+        return min(firsts, key=lambda job: job.leased_at, default=None)
 
     def __iter__(self) -> Iterator[Job]:
         for jobs in list(self.by_function.values()):

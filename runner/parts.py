@@ -26,6 +26,7 @@ from streamfn.runner.jobs import Leases
 from streamfn.runner.lateness import ScheduleLateness, TimedExecutor
 from streamfn.runner.metrics import Metrics
 from streamfn.runner.metrics_server import MetricsServer
+from streamfn.runner.pauses import Pauses
 from streamfn.runner.reader import Reader
 from streamfn.runner.reclaimer import Reclaimer
 from streamfn.runner.scheduling import Scheduling
@@ -57,6 +58,7 @@ class Parts:
     reclaimer: Reclaimer
     janitor: Janitor
     canceller: Canceller
+    pauses: Pauses
     server: MetricsServer
 
 
@@ -94,6 +96,7 @@ def build(
     clock = RedisClock(redis)
     executor.lateness = ScheduleLateness(clock, metrics)
     scheduling = Scheduling(redis, keys, discovery)
+    pauses = Pauses(redis, keys, rdb, consumer)
     reader = Reader(
         reader_redis,
         keys,
@@ -102,6 +105,7 @@ def build(
         executor,
         block_ms=BURST_BLOCK_MS if burst else BLOCK_MS,
         faults=faults,
+        pauses=pauses,
     )
     return Parts(
         redis=redis,
@@ -123,6 +127,9 @@ def build(
             host=socket.gethostname(),
             now_ms=clock.now_ms,
             extra_errors=lambda: scheduling.declared.errors,
+            leases=leases,
+            in_flight=lambda: executor.running,
+            paused=lambda: pauses.names,
         ),
         clock=clock,
         timekeeper=Timekeeper(rdb, redis, keys, clock, max_sleep=s.promote_interval),
@@ -130,8 +137,18 @@ def build(
         gauges=StreamGaugeLoop(redis, keys, discovery, metrics),
         reader=reader,
         canceller=Canceller(redis, keys, executor, leases),
+        pauses=pauses,
         reclaimer=Reclaimer(
-            rdb, s, consumer, discovery, executor, completer, leases, metrics, faults=faults
+            rdb,
+            s,
+            consumer,
+            discovery,
+            executor,
+            completer,
+            leases,
+            metrics,
+            faults=faults,
+            pauses=pauses,
         ),
         janitor=Janitor(rdb, redis, keys, s, consumer, discovery, metrics),
         server=MetricsServer(metrics.registry, s.host, s.runner_metrics_port, probes),

@@ -22,6 +22,7 @@ from streamfn.runner.discovery import Discovery
 from streamfn.runner.executor import Executor
 from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.groups import ensure_groups
+from streamfn.runner.pauses import Pauses
 from streamfn.runner.pulse import Pulse
 from streamfn.runner.shard_reader import BLOCK_MS, ShardReader
 from streamfn.runner.slots import Slots
@@ -42,8 +43,11 @@ class Reader:
         *,
         block_ms: int = BLOCK_MS,
         faults: Faults = NO_FAULTS,
+        pauses: Pauses | None = None,
     ) -> None:
+        """``pauses``: the paused functions, whose streams the reads leave out."""
         self.redis = redis
+        self.pauses = pauses
         self.keys = keys
         self.discovery = discovery
         self.slots = Slots(executor)
@@ -66,6 +70,7 @@ class Reader:
             tag=tag,
             block_ms=self._block_ms,
             faults=self._faults,
+            pauses=self.pauses,
         )
 
     @property

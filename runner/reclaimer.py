@@ -11,6 +11,11 @@ an entry can be claimed only once it has been in its stream for a visibility tim
 read of the sets within that time has seen its queue.  Recovery of a dead runner's work
 therefore still takes at most the visibility timeout plus one claim interval, and an idle
 runner sends one SMEMBERS per tag per refresh, not one sweep per function per claim interval.
+
+A paused function's queues are not swept (:mod:`streamfn.runner.pauses`): claiming would
+start its work.  What a dead runner left pending for it stays there, shown as ``orphaned``
+(``GET /functions/{fn}``, ``GET /runners``), and is claimed at the first sweep after it is
+resumed (it has been idle past the visibility timeout by then).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from streamfn.runner.handler_import import LoadedFunction
 from streamfn.runner.jobs import DONE, Job, Leases
 from streamfn.runner.last_chance import LastChances
 from streamfn.runner.metrics import Metrics
+from streamfn.runner.pauses import Pauses
 from streamfn.settings import Settings
 from streamfn.stream_stats import active_queues
 
@@ -62,9 +68,11 @@ class Reclaimer(Loop):
         metrics: Metrics,
         *,
         faults: Faults = NO_FAULTS,
+        pauses: Pauses | None = None,
     ) -> None:
         super().__init__(settings.claim_interval)
         self.rdb = rdb
+        self.pauses = pauses
         self.faults = faults
         self.consumer = consumer
         self.discovery = discovery
@@ -88,7 +96,8 @@ class Reclaimer(Loop):
             self._read_at = time.monotonic() + self.refresh
             tags = {self.keys.tag(q) for q in queues}
             self.active = await active_queues(self.rdb.redis, self.keys, tags)
-        return [fn for q, fn in queues.items() if q in self.active]
+        paused = frozenset() if self.pauses is None else self.pauses.names
+        return [fn for q, fn in queues.items() if q in self.active and fn.name not in paused]
 
     async def tick(self) -> None:
         for fn in await self._busy():

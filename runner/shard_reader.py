@@ -12,6 +12,10 @@ well above the BLOCK time.  Connection errors are logged and retried with a boun
 NOGROUP (Redis restarted without its data) recreates the groups.  Each round stamps the
 loop's :class:`~streamfn.runner.pulse.Pulse`, which the health probes judge
 (:mod:`streamfn.runner.health`).
+
+Paused functions (:mod:`streamfn.runner.pauses`) are left out of the read: their streams are
+not named, so their entries stay queued.  An entry of one that a read already in flight
+delivers is handed back unstarted.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from streamfn.runner.executor import Executor
 from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.groups import ensure_groups
 from streamfn.runner.handler_import import LoadedFunction
+from streamfn.runner.pauses import Pauses
 from streamfn.runner.pulse import Pulse
 from streamfn.runner.slots import Slots
 from streamfn.tasks import cancel_and_wait
@@ -61,9 +66,11 @@ class ShardReader:
         tag: str | None,
         block_ms: int = BLOCK_MS,
         faults: Faults = NO_FAULTS,
+        pauses: Pauses | None = None,
     ) -> None:
         self.redis = redis
         self.slots = slots
+        self.pauses = pauses
         self.tag = tag
         self.faults = faults
         self.keys = keys
@@ -76,7 +83,7 @@ class ShardReader:
         # came back empty.  ``_empty`` collects the streams seen empty since the last entry.
         self.empty_rounds = 0
         self._empty: set[bytes] = set()
-        self._version = -1
+        self._version = (-1, -1)  # (discovery, pauses) versions of the current streams
         self._streams: list[tuple[bytes, LoadedFunction]] = []
         self._rotation = 0
         self._grouped = False  # groups ensured for the current set of streams
@@ -106,13 +113,18 @@ class ShardReader:
             await cancel_and_wait(self._task)
             self._task = None
 
+    def _paused(self) -> frozenset[str]:
+        return frozenset() if self.pauses is None else self.pauses.names
+
     def _current(self) -> list[tuple[bytes, LoadedFunction]]:
-        if self._version != self.discovery.version:
-            self._version = self.discovery.version
+        version = (self.discovery.version, 0 if self.pauses is None else self.pauses.version)
+        if self._version != version:
+            self._version = version
+            paused = self._paused()
             self._streams = [
                 (self.keys.stream(queue).encode(), fn)
                 for queue, fn in sorted(self.discovery.queues.items())
-                if self.tag is None or self.keys.tag(queue) == self.tag
+                if (self.tag is None or self.keys.tag(queue) == self.tag) and fn.name not in paused
             ]
             self._empty.clear()
             self._grouped = False
@@ -219,6 +231,7 @@ class ShardReader:
             self.faults.point("after_read")
         delivered = 0
         submit = self.executor.submit
+        paused = self._paused()  # paused while this read was out: hand those back
         # RESP3 (redis-py 8's default) answers a map of streams, RESP2 a list of pairs.
         for stream, entries in reply.items() if isinstance(reply, dict) else reply:
             fn = by_key[stream]
@@ -229,6 +242,9 @@ class ShardReader:
                     if flat is None or isinstance(flat, dict)
                     else dict(zip(flat[::2], flat[1::2], strict=True))
                 )
+                if paused and fn.name in paused and fields is not None and self.pauses:
+                    self.pauses.hand_back(fn.queue, entry_id.decode(), fields)
+                    continue
                 submit(fn, entry_id.decode(), fields)
             delivered += len(entries)
         self.delivered += delivered

@@ -2,8 +2,9 @@
 
 The parts are built (and connected) by :mod:`runner.parts`.  Start order: metrics server,
 discovery (first scan), clock, completer, heartbeat, announcer, timekeeper (promotion and
-schedule firing), file-declared schedules, stream gauges, then reader, reclaimer and janitor,
-so nothing is read before outcomes can be reported and leases renewed.
+schedule firing), file-declared schedules, stream gauges, the paused set (:mod:`runner.pauses`,
+read once first), then reader, reclaimer and janitor, so nothing is read before outcomes can
+be reported and leases renewed, nor a paused function's stream at all.
 
 :meth:`Runner.request_stop` (what SIGTERM/SIGINT call: ``streamfn runner`` in
 :mod:`streamfn.cli.serve_cmd` wires the signals) makes the runner not ready (``GET /readyz``
@@ -27,6 +28,7 @@ from streamfn.runner.faults import NO_FAULTS, Faults
 from streamfn.runner.health import Probes
 from streamfn.runner.jobs import Job
 from streamfn.runner.parts import Parts, build
+from streamfn.runner.reclaimer import active_refresh
 from streamfn.settings import Settings
 
 log = logging.getLogger("streamfn.runner")
@@ -80,6 +82,7 @@ class Runner:
         self._stop = asyncio.Event()
         self._force = asyncio.Event()
         self.parts: Parts
+        self._paused: frozenset[str] = frozenset()  # as of the last change the pauses told
         self.probes = Probes(lambda: self.parts.reader.pulses())
         """GET /healthz and /readyz on the metrics port (:mod:`runner.health`)."""
 
@@ -99,6 +102,13 @@ class Runner:
         self.parts.canceller.listen_to(self.parts.discovery.queues)
         self.parts.timekeeper.watch(self.parts.discovery.queues)
 
+    def _on_pauses_change(self) -> None:
+        p = self.parts
+        p.announcer.wake()  # the report says which pauses it honours
+        if self._paused - p.pauses.names:  # resumed: dead runners' consumers may go soon
+            p.janitor.sweep_soon(active_refresh(self.settings) + 2 * self.settings.claim_interval)
+        self._paused = p.pauses.names
+
     async def start(self) -> None:
         """Build and start every part (reading last)."""
         self.parts = p = build(
@@ -110,6 +120,7 @@ class Runner:
             probes=self.probes,
         )
         p.discovery.subscribe(self._on_discovery_change)
+        p.pauses.subscribe(self._on_pauses_change)
         try:
             await p.server.start()
         except OSError as exc:  # the work matters more than its metrics
@@ -123,7 +134,7 @@ class Runner:
         await p.discovery.start()
         await _start(p.clock, p.completer, p.heartbeat, p.announcer)
         p.timekeeper.watch(p.discovery.queues)
-        await _start(p.timekeeper, p.scheduling, p.gauges, p.canceller, p.reader)
+        await _start(p.timekeeper, p.scheduling, p.gauges, p.canceller, p.pauses, p.reader)
         await _start(p.reclaimer, p.janitor)
         self.probes.started = True
         self.started.set()
@@ -178,7 +189,7 @@ class Runner:
         grace = self.settings.shutdown_grace
         log.info("stopping: %d running, up to %g s to finish", p.executor.running, grace)
         await _stop(p.discovery, p.timekeeper, p.scheduling, p.canceller, p.reader)
-        await _stop(p.reclaimer, p.janitor)
+        await _stop(p.reclaimer, p.janitor, p.pauses)
         if not await self._wait_running(grace):
             jobs = p.executor.cancel_running()
             log.warning("grace over: handing back %d unfinished invocations", len(jobs))

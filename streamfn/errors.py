@@ -15,6 +15,8 @@ class ErrorCode(Enum):
     INVALID_PARAMETER = ("invalid_parameter", 400)
     INVALID_SCHEDULE = ("invalid_schedule", 400)
     INVALID_SCHEDULE_ID = ("invalid_schedule_id", 400)
+    UNAUTHORIZED = ("unauthorized", 401)
+    FORBIDDEN = ("forbidden", 403)
     UNKNOWN_FUNCTION = ("unknown_function", 404)
     NOT_FOUND = ("not_found", 404)
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405)

@@ -32,6 +32,7 @@ namespace, and changing it relocates every key (drain first).
 | ``{<ns>:registry}:deployed``          | hash   | fn -> JSON {policy, last seen loaded (ms)}      |
 | ``{<ns>:registry}:removed``           | hash   | fn -> JSON {when (ms), why} of removed ones     |
 | ``{<ns>:registry}:departed``          | zset   | runner id -> when it went away (ms, 10 min)     |
+| ``{<ns>:registry}:paused``            | hash   | fn -> JSON {since (ms)} of paused functions     |
 | ``{tag}:due_timers``                  | zset   | queue -> its earliest timer's due ms            |
 | ``{tag}:due_schedules``               | zset   | function -> its earliest schedule's next fire   |
 | ``{tag}:active``                      | set    | queues whose stream holds entries               |
@@ -326,6 +327,13 @@ class Keys:
         """Hash fn -> JSON ``{"at", "reason"}``: deployed functions that were removed (their
         file left every runner that had it, or an operator removed them)."""
         return f"{{{self.namespace}:registry}}:removed"
+
+    @property
+    def paused(self) -> str:
+        """Hash fn -> JSON ``{"at"}``: paused functions, since when (ms, Redis clock).  Runners
+        read it whole every second and leave these functions' streams out of their reads
+        (:mod:`streamfn.pauses`)."""
+        return f"{{{self.namespace}:registry}}:paused"
 
     # --- namespace-wide ---------------------------------------------------------------------
 

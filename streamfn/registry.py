@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamfn import codec, departures, deployed
+from streamfn import codec, departures, deployed, pauses
 from streamfn.connection import AnyRedis
 from streamfn.deployed import Loaded
 from streamfn.keys import Keys
@@ -22,10 +22,33 @@ from streamfn.settings import DEFAULTS
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """The oldest entry a runner holds: its invocation id, queue, and since when (ms, the
+    runner's estimate of the Redis clock)."""
+
+    invocation_id: str
+    queue: str
+    since_ms: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.invocation_id, "queue": self.queue, "since": self.since_ms}
+
+    @classmethod
+    def from_json(cls, d: Any) -> Lease | None:
+        if not isinstance(d, dict):
+            return None
+        return cls(str(d.get("id", "")), str(d.get("queue", "")), int(d.get("since", 0)))
+
+
+@dataclass(frozen=True, slots=True)
 class RunnerReport:
     """One runner's view: loaded functions with their policy, load errors by file, and the
     functions whose file left its directory while it ran (-> when, ms), until recorded as
-    removed."""
+    removed.  Also what an operator asks of a runner (``GET /runners``), as of ``at`` (when
+    it was published, ms): its version, when it started (ms), invocations in flight, the
+    oldest lease it holds and which of its functions it has seen paused.  A report is
+    rewritten every heartbeat (and at once when the paused set changes), so those are at
+    most one heartbeat interval old."""
 
     runner_id: str
     functions: dict[str, dict[str, Any]]
@@ -34,6 +57,12 @@ class RunnerReport:
     pid: int = 0
     concurrency: int = 0
     removed: dict[str, int] = field(default_factory=dict)
+    version: str = ""
+    started_ms: int = 0
+    at_ms: int = 0
+    in_flight: int = 0
+    oldest_lease: Lease | None = None
+    paused: list[str] = field(default_factory=list)
 
     def to_json(self) -> bytes:
         return codec.dumps(
@@ -45,6 +74,12 @@ class RunnerReport:
                 "pid": self.pid,
                 "concurrency": self.concurrency,
                 "removed": self.removed,
+                "version": self.version,
+                "started": self.started_ms,
+                "at": self.at_ms,
+                "in_flight": self.in_flight,
+                "lease": None if self.oldest_lease is None else self.oldest_lease.to_json(),
+                "paused": self.paused,
             }
         )
 
@@ -59,6 +94,12 @@ class RunnerReport:
             pid=int(d.get("pid", 0)),
             concurrency=int(d.get("concurrency", 0)),
             removed={k: int(v) for k, v in d.get("removed", {}).items()},
+            version=str(d.get("version", "")),
+            started_ms=int(d.get("started", 0)),
+            at_ms=int(d.get("at", 0)),
+            in_flight=int(d.get("in_flight", 0)),
+            oldest_lease=Lease.from_json(d.get("lease")),
+            paused=[str(fn) for fn in d.get("paused", [])],
         )
 
 
@@ -103,12 +144,14 @@ class Catalog:
 
     ``functions``: the deployed ones (``state`` ``live`` or ``no_runner``; ``runners`` counts
     the live runners that load it), which take invocations; ``removed``: the removed ones.
-    Both are catalog entries (name, policy, state and its times), sorted by name.
+    Both are catalog entries (name, policy, state and its times, ``paused`` and, when it is,
+    ``paused_at``), sorted by name.  ``paused``: every paused name -> since (ms).
     """
 
     runners: list[RunnerReport] = field(default_factory=list)
     functions: dict[str, dict[str, Any]] = field(default_factory=dict)
     removed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    paused: dict[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> dict[str, str]:
@@ -156,13 +199,15 @@ async def live_reports(redis: AnyRedis, keys: Keys) -> list[RunnerReport]:
 async def read_catalog(
     redis: AnyRedis, keys: Keys, retention_s: float = DEFAULTS.deployed_retention
 ) -> Catalog:
-    """Every live runner's report and every function's state (:mod:`streamfn.deployed`):
-    two round trips, and a third (``TIME``) only while some function waits for a runner."""
+    """Every live runner's report and every function's state (:mod:`streamfn.deployed`,
+    :mod:`streamfn.pauses`): two round trips, and a third (``TIME``) only while some function
+    waits for a runner."""
     async with redis.pipeline(transaction=False) as pipe:
         pipe.smembers(keys.runners)
         pipe.hgetall(keys.deployed)
         pipe.hgetall(keys.removed)
-        ids, raw_deployed, raw_removed = await pipe.execute()
+        pipe.hgetall(keys.paused)
+        ids, raw_deployed, raw_removed, raw_paused = await pipe.execute()
     reports = await read_reports(redis, keys, ids)
     loaded = loaded_by(reports)
     removing = {fn: at for r in reports for fn, at in r.removed.items()}
@@ -180,4 +225,10 @@ async def read_catalog(
         now_ms=now_ms,
         retention_ms=retention_ms,
     )
-    return Catalog(reports, states.functions, states.removed)
+    paused = pauses.parse(raw_paused)
+    for entries in (states.functions, states.removed):
+        for fn, entry in entries.items():
+            entry["paused"] = fn in paused
+            if fn in paused:
+                entry["paused_at"] = paused[fn]
+    return Catalog(reports, states.functions, states.removed, paused)

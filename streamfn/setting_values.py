@@ -7,8 +7,10 @@ from __future__ import annotations
 from streamfn.keys import MAX_SHARDS, is_shard_count
 from streamfn.names import NAMESPACE_RE
 from streamfn.redis_url import is_sentinel_url, parse_sentinel_url
+from streamfn.tokens import parse_env_tokens
 
 CLUSTER_MODES = ("auto", "on", "off")
+AUTH_MODES = ("auto", "tokens", "open")
 
 
 def positive_float(raw: str) -> float:
@@ -115,3 +117,16 @@ def log_level(raw: str) -> str:
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
     return level
+
+
+def auth_mode(raw: str) -> str:
+    mode = raw.lower()
+    if mode not in AUTH_MODES:
+        raise ValueError("must be auto, tokens or open")
+    return mode
+
+
+def token_lines(raw: str) -> str:
+    """Checked here (a TokensError is a ValueError naming what is wrong), kept as text."""
+    parse_env_tokens(raw)
+    return raw

@@ -53,6 +53,35 @@ class Settings:
     )
     host: str = field(metadata=_meta("STREAMFN_HOST", str, "gateway bind address"))
     port: int = field(metadata=_meta("STREAMFN_PORT", accept.port, "gateway port"))
+    auth: str = field(
+        metadata=_meta(
+            "STREAMFN_AUTH",
+            accept.auth_mode,
+            "auto (tokens when configured; none on a loopback bind; else refuse to start), "
+            "tokens (always required) or open (no auth; a warning off loopback): docs/auth.md",
+        )
+    )
+    tokens_file: str = field(
+        metadata=_meta(
+            "STREAMFN_TOKENS_FILE",
+            str,
+            "TOML file of the gateway's tokens (hashed), re-read when it changes: docs/auth.md",
+        )
+    )
+    tokens: str = field(
+        metadata=_meta(
+            "STREAMFN_TOKENS",
+            accept.token_lines,
+            "tokens in the file's line format, ';'-separated (fixed until restart)",
+        )
+    )
+    metrics_auth: bool = field(
+        metadata=_meta(
+            "STREAMFN_METRICS_AUTH",
+            accept.boolean,
+            "the gateway's /metrics needs a viewer token when auth is on (else it is open)",
+        )
+    )
     visibility_timeout: float = field(
         metadata=_meta(
             "STREAMFN_VISIBILITY_TIMEOUT",
@@ -248,6 +277,10 @@ DEFAULTS = Settings(
     functions_dir=Path("./functions"),
     host="127.0.0.1",
     port=8080,
+    auth="auto",
+    tokens_file="",
+    tokens="",
+    metrics_auth=False,
     visibility_timeout=30.0,
     claim_interval=0.5,
     consumer_idle_limit=300.0,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from streamfn.gateway.access import ACCESS
+from streamfn.gateway.routes import ROUTES
 from streamfn.scripts import ScriptSet
 from streamfn.settings import Settings
 
@@ -30,3 +32,14 @@ def test_readme_quickstart_is_two_commands() -> None:
     quick = readme.split("## Quickstart", 1)[1].split("```", 2)[1]
     commands = [line.split("#")[0].strip() for line in quick.splitlines()[1:]]
     assert [c for c in commands if c] == ["make run", "make test"]
+
+
+def test_the_auth_page_lists_the_role_of_every_route() -> None:
+    page = (ROOT / "docs" / "auth.md").read_text()
+    rows = re.findall(r"^\| `([A-Z]+) (/\S*)` \| (\w+)", page, re.M)
+    roles = [ACCESS[route.name].role for route in ROUTES]  # /metrics: the role it can require
+    expected = [
+        (route.method, route.path, "none" if role is None else role.label)
+        for route, role in zip(ROUTES, roles, strict=True)
+    ]
+    assert rows == expected

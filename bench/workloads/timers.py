@@ -13,6 +13,12 @@ settings are left alone and the figure is omitted); ``lua_calls_over_5ms`` count
 over the target.  SLOWLOG times are wall-clock, so on a busy 2-core machine they include any
 time Redis's thread was preempted.
 
+Without runners (once): in a fresh namespace the function is deployed (a runner loads it,
+then stops), one ``streamfn scheduler`` is started and no runner is live; a tenth of the
+spread count is scheduled over a tenth of the span (the first due 1 s after scheduling
+starts), and ``norunner_promote_late_*`` = ``queued_at - due`` once the scheduler alone has
+moved them all into the stream, where they wait for a runner.
+
 Memory (once): in a fresh namespace with no runner, 1,000,000 invocations are scheduled one
 hour ahead with payload ``null`` (4 bytes); ``bytes_per_timer`` = change of ``INFO memory
 used_memory`` / 1,000,000 (the record hash plus the timer-wheel entry).
@@ -103,6 +109,35 @@ async def lateness(
     return figures, records.promote_late_ms, script
 
 
+SCHEDULER_READY_S = 30.0
+
+
+async def without_runners(h: Harness, count: int, span_ms: int) -> Figures:
+    """Promotion lateness with no runner live: the scheduler alone promotes."""
+    async with h.namespace() as ns:
+        await ns.stack.start_runners(1, NOOP)  # deploys it; then its runner goes
+        ns.stack.stop_runners()
+        scheduler = ns.stack.start_scheduler(STREAMFN_LOG_LEVEL="INFO")
+        deadline = time.monotonic() + SCHEDULER_READY_S
+        while "scheduler started" not in scheduler.output():
+            ns.stack.check_alive()
+            if time.monotonic() > deadline:
+                raise BenchError(f"the scheduler did not start:\n{scheduler.log_tail()}")
+            await asyncio.sleep(0.05)
+        due = due_times(await redis_now_ms(ns.redis), count, 0, span_ms, 1000)
+        ids = await schedule(ns.redis, ns.stack.keys, NOOP, due)
+        timers = ns.stack.keys.timers(NOOP)
+        deadline = time.monotonic() + span_ms / 1000 + 60
+        while await ns.redis.zcard(timers) > 0:
+            if time.monotonic() > deadline:
+                raise BenchError("timers not promoted with no runner live within 60 s of due")
+            await asyncio.sleep(0.1)
+        records = await read_records(ns.redis, ns.stack.keys, ids, due)
+    figures: Figures = {"norunner_timers": len(ids), "norunner_queued": records.statuses["queued"]}
+    figures.update(latency_figures("norunner_promote_late", records.promote_late_ms))
+    return figures
+
+
 async def memory_per_timer(h: Harness, count: int) -> Figures:
     """Schedule ``count`` timers an hour ahead in a fresh namespace; bytes of Redis per timer."""
     async with h.namespace() as ns:
@@ -134,6 +169,7 @@ async def run(h: Harness) -> WorkloadResult:
             "promote_late_p50_ms",
             "promote_late_p99_ms",
             "promote_late_max_ms",
+            "norunner_promote_late_p99_ms",
             "slowest_lua_us",
             "bytes_per_timer",
         ],
@@ -155,9 +191,11 @@ async def run(h: Harness) -> WorkloadResult:
 
         result.repeats = await h.repeat(measure)
     memory = await memory_per_timer(h, pending)
+    alone = await without_runners(h, max(1, spread // 10), max(1000, span_ms // 10))
     for rep in result.repeats:
         rep.update(memory)  # measured once; repeated so the summary shows it
-    result.notes.append("bytes_per_timer was measured once, not per repeat")
+        rep.update(alone)
+    result.notes.append("bytes_per_timer and norunner_* were measured once, not per repeat")
     if late:
         result.samples["timer promotion lateness"] = downsample(late[len(late) // 2])
     _checks(result)
@@ -171,6 +209,14 @@ def _checks(result: WorkloadResult) -> None:
             f"target: timer lateness p99 under {TARGET_P99_MS:.0f} ms",
             p99 is not None and p99 < TARGET_P99_MS,
             f"median p99 {p99:.1f} ms" if p99 is not None else "not measured",
+        )
+    )
+    alone = result.median("norunner_promote_late_p99_ms")
+    result.checks.append(
+        Check(
+            f"target: with no runner live, timer lateness p99 under {TARGET_P99_MS:.0f} ms",
+            alone is not None and alone < TARGET_P99_MS,
+            f"p99 {alone:.1f} ms" if alone is not None else "not measured",
         )
     )
     lua = max((r.get("slowest_lua_us") or 0.0 for r in result.repeats), default=0.0)

@@ -1,12 +1,14 @@
 """The ``streamfn`` command: dev mode, the gateway, a runner, the scheduler, one-off
-invocations, schedules, deployed functions, settings and the benchmarks.
+invocations, schedules, deployed functions, runners, pausing, dead letters, cancels, gateway
+tokens, settings and the benchmarks.
 
 This package is the CLI layer: the only code that imports both :mod:`streamfn.gateway` and
 :mod:`streamfn.runner` (each command loads only what it runs).  Here are the root parser
 and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway,
-runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``inspect_cmd``
-for ls and show, ``bench_cmd``), and
-:mod:`streamfn.cli.edge` holds what every entry point shares: argument types, event loop,
+runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``operate_cmd``
+for runners, pause and resume, ``dlq_cmd`` for dlq and cancel, ``inspect_cmd`` for ls and
+show, ``tokens_cmd``, ``bench_cmd``),
+and :mod:`streamfn.cli.edge` holds what every entry point shares: argument types, event loop,
 logging, signals, exit codes.
 
 Settings are read once, at the edge.  Errors a user can fix (a bad setting, a bad argument,
@@ -52,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("functions", "deployed functions in Redis: ls|rm (see streamfn functions --help)"),
         ("ls", "list invocations: [--function FN] [--status S] [--since 15m] [--limit N] [--json]"),
         ("show", "show one invocation with its payload: ID [--json]"),
+        ("dlq", "dead letters in Redis: ls|replay|rm [--all --function FN --dry-run]"),
+        ("cancel", "cancel invocations that have not finished: ID... (see --help)"),
+        ("tokens", "gateway tokens: new|check (see streamfn tokens --help)"),
+        ("runners", "the live runners and orphaned work, from Redis: [--json]"),
+        ("pause", "pause FN: invocations are accepted, runners start none of its work"),
+        ("resume", "resume FN: runners take its work again"),
         ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
     ):
         sub.add_parser(name, help=text, add_help=False)
@@ -154,6 +162,42 @@ def _show(argv: list[str]) -> int:
     return inspect_cmd.show(argv)
 
 
+def _dlq(argv: list[str]) -> int:
+    from streamfn.cli import dlq_cmd
+
+    return dlq_cmd.main(argv)
+
+
+def _cancel(argv: list[str]) -> int:
+    from streamfn.cli import dlq_cmd
+
+    return dlq_cmd.cancel_main(argv)
+
+
+def _tokens(argv: list[str]) -> int:
+    from streamfn.cli import tokens_cmd
+
+    return tokens_cmd.main(argv)
+
+
+def _runners(argv: list[str]) -> int:
+    from streamfn.cli import operate_cmd
+
+    return operate_cmd.runners_main(argv)
+
+
+def _pause(argv: list[str]) -> int:
+    from streamfn.cli import operate_cmd
+
+    return operate_cmd.pause_main(argv)
+
+
+def _resume(argv: list[str]) -> int:
+    from streamfn.cli import operate_cmd
+
+    return operate_cmd.resume_main(argv)
+
+
 def _bench(argv: list[str]) -> int:
     from streamfn.cli import bench_cmd
 
@@ -168,6 +212,12 @@ DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "functions": _functions,
     "ls": _ls,
     "show": _show,
+    "dlq": _dlq,
+    "cancel": _cancel,
+    "tokens": _tokens,
+    "runners": _runners,
+    "pause": _pause,
+    "resume": _resume,
     "bench": _bench,
 }
 

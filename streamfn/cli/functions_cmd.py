@@ -110,7 +110,17 @@ async def _ls(redis: AnyRedis, settings: Settings, *, json: bool) -> int:
         }
         sys.stdout.write(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n")
         return EXIT_OK
-    head = ("NAME", "STATE", "RUNNERS", "QUEUED", "RUNNING", "SCHEDULED", "OLDEST", "UNTIL")
+    head = (
+        "NAME",
+        "STATE",
+        "RUNNERS",
+        "QUEUED",
+        "RUNNING",
+        "SCHEDULED",
+        "OLDEST",
+        "PAUSED",
+        "UNTIL",
+    )
     table: list[tuple[str, ...]] = [head, *(_row(r) for r in rows)]
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]) - 1)]
     for row in table:
@@ -131,6 +141,7 @@ def _row(entry: dict[str, Any]) -> tuple[str, ...]:
         str(entry["running"]),
         str(entry["scheduled"]),
         f"{entry['oldest_queued_age_s']:g}s",
+        f"since {deployed.utc(entry['paused_at'])}" if entry.get("paused") else "-",
         deployed.utc(until) if until else "-",
     )
 

@@ -7,7 +7,8 @@ tag, so a function's partition queues each have their own and a listing merges t
 | key            | written by                                  | holds                        |
 |----------------|---------------------------------------------|------------------------------|
 | ``ix:status``  | enqueue, schedule_fire (``live:``); complete,| ``<status>:<id>``, score 0   |
-|                | fail, cancel, cancel_done (final); replay   |                              |
+|                | fail, cancel, cancel_done (final); replay;  |                              |
+|                | discard (out)                               |                              |
 | ``ix:by``      | enqueue (tags, schedule), schedule_fire     | ``t:<tag>:<id>``, ``s:...``  |
 | ``ix:expiry``  | the final ones above; replay removes        | entry -> record's expiry ms  |
 | ``ix:counts``  | the final ones above; replay; trims         | final status -> records      |

@@ -1,5 +1,6 @@
-"""GET /functions (deployed and removed functions with their queues' counts) and
-DELETE /functions/{fn} (an operator removing one), over a real gateway and Redis."""
+"""GET /functions (deployed and removed functions with their queues' counts), GET
+/functions/{fn} (one, with its policy and orphaned work) and DELETE /functions/{fn} (an
+operator removing one), over a real gateway and Redis."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
+from streamfn.gateway.function_models import FunctionDetail
 from streamfn.gateway.models import Functions, RemovedFunction
 from streamfn.gateway.state import CATALOG
 from streamfn.keys import Keys
@@ -45,7 +47,14 @@ async def test_lists_functions_errors_and_runners(client: Client) -> None:
     body = await listing(client)
     assert [f["name"] for f in body["functions"]] == ["echo", "slow"]
     echo = body["functions"][0]
-    assert echo == {"name": "echo", **POLICY, "runners": 1, "state": "live", **ZERO}
+    assert echo == {
+        "name": "echo",
+        **POLICY,
+        "runners": 1,
+        "state": "live",
+        "paused": False,
+        **ZERO,
+    }
     assert body["removed"] == []
     assert body["errors"] == {}
     assert body["runners"] == 1
@@ -203,3 +212,73 @@ async def test_a_runner_loading_a_removed_function_deploys_it_again(
 async def test_functions_takes_no_parameters_it_ignores(client: Client) -> None:
     response = await client.get("/functions?verbose=1")
     assert (await error_of(response))[:2] == (400, "invalid_parameter")
+
+
+async def detail(client: Client, fn: str) -> dict[str, Any]:
+    response = await client.get(f"/functions/{fn}")
+    assert response.status == 200
+    body: dict[str, Any] = await response.json()
+    msgspec.convert(body, FunctionDetail)  # the shape the OpenAPI document promises
+    return body
+
+
+async def test_one_function_has_its_state_counts_orphans_and_policy(
+    client: Client, redis: Redis, keys: Keys, runner: FakeRunner
+) -> None:
+    for _ in range(3):
+        assert (await client.post("/invoke/echo")).status == 202
+    assert (await client.post("/invoke/echo?delay=60")).status == 202
+    assert len(await runner.claim("echo", count=1)) == 1  # by a consumer no report names
+    echo = await detail(client, "echo")
+    assert (echo["name"], echo["state"], echo["runners"], echo["paused"]) == (
+        "echo",
+        "live",
+        ["r1"],
+        False,
+    )
+    assert (echo["queued"], echo["running"], echo["scheduled"]) == (2, 1, 1)
+    assert echo["orphaned"] == 1, "the entry's holder has no live report"
+    assert echo["partitions"] == 1
+    assert echo["policy"] == {**POLICY, "partitions": 1}
+    assert "paused_at" not in echo and "retained_until" not in echo
+
+
+async def test_one_function_whose_runner_is_live_holds_no_orphans(
+    client: Client, redis: Redis, keys: Keys, runner: FakeRunner
+) -> None:
+    assert (await client.post("/invoke/echo")).status == 202
+    assert len(await runner.claim("echo", count=1)) == 1
+    await make_known(redis, keys, "echo", runner_id="fake-runner")  # that consumer is live
+    assert client.app is not None
+    await refresh(client.app)
+    echo = await detail(client, "echo")
+    assert (echo["running"], echo["orphaned"]) == (1, 0)
+    assert echo["runners"] == ["fake-runner", "r1"]
+
+
+async def test_one_function_with_no_runner_says_until_when_it_is_kept(
+    client: Client, redis: Redis, keys: Keys
+) -> None:
+    await gone_runner(redis, keys, "echo", "slow")
+    assert client.app is not None
+    await refresh(client.app)
+    echo = await detail(client, "echo")
+    assert (echo["state"], echo["runners"]) == ("no_runner", [])
+    assert echo["retained_until"] - echo["last_seen_at"] == 7 * 86_400_000
+
+
+async def test_one_function_unknown_removed_invalid_or_with_parameters(
+    client: Client, redis: Redis, keys: Keys
+) -> None:
+    assert (await error_of(await client.get("/functions/nope")))[:2] == (404, "unknown_function")
+    status, code, _ = await error_of(await client.get("/functions/Bad-Name"))
+    assert (status, code) == (400, "invalid_function_name")
+    status, code, _ = await error_of(await client.get("/functions/echo?verbose=1"))
+    assert (status, code) == (400, "invalid_parameter")
+    await gone_runner(redis, keys, "echo")
+    assert client.app is not None
+    await refresh(client.app)
+    assert (await client.delete("/functions/echo")).status == 200
+    status, code, message = await error_of(await client.get("/functions/echo"))
+    assert (status, code) == (404, "unknown_function")
+    assert "removed by an operator" in message

@@ -26,6 +26,10 @@ REDIS_ROUTES = [
     ("DELETE", f"/invocations/{MISSING}"),
     ("GET", "/dead-letters?function=echo"),
     ("POST", f"/dead-letters/{MISSING}/replay"),
+    ("GET", "/runners"),
+    ("GET", "/functions/echo"),
+    ("POST", "/functions/echo/pause"),
+    ("POST", "/functions/echo/resume"),
     ("GET", "/functions"),
 ]
 

@@ -260,3 +260,20 @@ async def test_a_new_live_record_takes_the_ttl_off_the_index(
     await rdb.enqueue(FN, later, b"1", delay_ms=60_000)
     for key in (keys.index_status(FN), keys.index_expiry(FN), keys.index_counts(FN)):
         assert await redis.pttl(key) == -1, key
+
+
+async def test_discard_takes_a_dead_invocation_out_of_the_index(
+    redis: Redis, keys: Keys, rdb: RDB
+) -> None:
+    from streamfn.scripts.invocation_calls import discard
+
+    inv = new_invocation_id(FN)
+    await rdb.enqueue(FN, inv, b"1", tags=["t"])
+    (a,) = await deliver(redis, keys, "r1")
+    await rdb.finish_many("r1", [failure(a, "dead")])
+    assert await counts(redis, keys) == {"dead": 1}
+    assert (await run(redis, discard(keys, FN, inv)))[0] == 1
+    assert await members(redis, keys.index_status(FN)) == set()
+    assert await members(redis, keys.index_by(FN)) == set()
+    assert await members(redis, keys.index_expiry(FN)) == set()
+    assert await counts(redis, keys) == {}

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from streamfn import __version__, pauses
+from streamfn.client import Client
 from streamfn.keys import GROUP, Keys
 from streamfn.registry import Catalog, RunnerReport, read_catalog
 from streamfn.settings import Settings
@@ -182,3 +184,54 @@ async def _removed_in_report(redis: Redis, keys: Keys, runner_id: str) -> dict[s
 async def _redis_ms(redis: Redis) -> int:
     seconds, micros = await redis.time()
     return int(seconds) * 1000 + int(micros) // 1000
+
+
+async def test_report_says_version_start_heartbeat_load_lease_and_pauses(
+    fdir: Path,
+    redis: Redis,
+    keys: Keys,
+    settings: Settings,
+    start_runner: StartRunner,
+    tmp_path: Path,
+) -> None:
+    """What GET /runners shows, and a pause is re-published at once (not at the heartbeat)."""
+    gate = tmp_path / "gate"
+    write_function(
+        fdir,
+        "hold",
+        f"import asyncio, os\nasync def handle(payload, ctx):\n"
+        f"    while not os.path.exists({str(gate)!r}):\n        await asyncio.sleep(0.02)\n",
+    )
+    write_function(fdir, "free", ASYNC)
+    # Heartbeats 10 s apart: a report sooner than that was published on purpose.
+    runner = await start_runner(replace(settings, visibility_timeout=30.0), concurrency=5)
+    client = Client(redis, runner.settings)
+    first = await client.enqueue("hold", 1)
+    await client.enqueue("hold", 2)
+
+    async def reported() -> RunnerReport | None:
+        reports = (await catalog(redis, keys)).runners
+        return reports[0] if reports and reports[0].in_flight == 2 else None
+
+    runner.parts.announcer.wake()
+    await wait_for(lambda: runner.parts.executor.running == 2, 5, "both to run")
+    runner.parts.announcer.wake()
+    await wait_for(reported, 5, "a report with two in flight")
+    report = await reported()
+    assert report is not None
+    assert report.version == __version__
+    assert 0 < report.started_ms <= report.at_ms
+    lease = report.oldest_lease
+    assert lease is not None and (lease.invocation_id, lease.queue) == (first.id, "hold")
+    assert report.started_ms <= lease.since_ms <= report.at_ms
+    assert report.paused == []
+
+    await pauses.pause(redis, keys, "free")
+    await pauses.pause(redis, keys, "elsewhere")  # not loaded here: not in its report
+
+    async def paused_shown() -> bool:
+        return (await catalog(redis, keys)).runners[0].paused == ["free"]
+
+    await wait_for(paused_shown, 3, "the pause in the report, well before a heartbeat (10 s)")
+    gate.touch()
+    await wait_for(lambda: runner.parts.executor.running == 0, 5, "both to finish")

@@ -45,6 +45,7 @@ def every_call() -> list[Call]:
         invocation_calls.cancel(K, "fn", "fn.a", 1000),
         invocation_calls.cancel_running(K, "fn", "fn.a", 1000),
         invocation_calls.replay(K, "fn", "fn.a"),
+        invocation_calls.discard(K, "fn", "fn.a"),
         invocation_calls.watch(K, "fn", "fn.a"),
         outcome_calls.complete(K, "fn", "r1", 1000, [ok]),
         outcome_calls.complete(K, "fn", "r1", 1000, [ok] * 100),

@@ -9,6 +9,8 @@ import pytest
 
 from streamfn.settings import DEFAULTS, Settings, SettingsError
 
+TOKEN_LINE = 'ci = { role = "viewer", sha256 = "%s" }' % ("a" * 64)
+
 # One valid, non-default raw value per variable, and the value it must parse to.
 VALID: dict[str, tuple[str, object]] = {
     "STREAMFN_REDIS_URL": ("redis://10.0.0.5:6380/2", "redis://10.0.0.5:6380/2"),
@@ -18,6 +20,10 @@ VALID: dict[str, tuple[str, object]] = {
     "STREAMFN_FUNCTIONS_DIR": ("/srv/fns", Path("/srv/fns")),
     "STREAMFN_HOST": ("0.0.0.0", "0.0.0.0"),
     "STREAMFN_PORT": ("9000", 9000),
+    "STREAMFN_AUTH": ("OPEN", "open"),
+    "STREAMFN_TOKENS_FILE": ("/etc/streamfn/tokens.toml", "/etc/streamfn/tokens.toml"),
+    "STREAMFN_TOKENS": (TOKEN_LINE, TOKEN_LINE),
+    "STREAMFN_METRICS_AUTH": ("yes", True),
     "STREAMFN_VISIBILITY_TIMEOUT": ("12.5", 12.5),
     "STREAMFN_CLAIM_INTERVAL": ("0.2", 0.2),
     "STREAMFN_CONSUMER_IDLE_LIMIT": ("90", 90.0),
@@ -50,6 +56,9 @@ INVALID: dict[str, str] = {
     "STREAMFN_REDIS_CLUSTER": "maybe",
     "STREAMFN_SHARDS": "12",
     "STREAMFN_PORT": "70000",
+    "STREAMFN_AUTH": "off",
+    "STREAMFN_TOKENS": 'ci = { role = "root", sha256 = "x" }',
+    "STREAMFN_METRICS_AUTH": "maybe",
     "STREAMFN_VISIBILITY_TIMEOUT": "0",
     "STREAMFN_CLAIM_INTERVAL": "-1",
     "STREAMFN_CONSUMER_IDLE_LIMIT": "0",

@@ -27,8 +27,8 @@ from streamfn.gateway import (
     static_files,
 )
 from streamfn.gateway.contract import Body, Reply, Route
-from streamfn.gateway.index_models import InvocationList, InvocationsQuery
 from streamfn.gateway.function_models import FunctionDetail, PauseState
+from streamfn.gateway.index_models import InvocationList, InvocationsQuery
 from streamfn.gateway.models import (
     Accepted,
     AssetPath,

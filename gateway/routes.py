@@ -1,4 +1,6 @@
-"""The route table, in one place: each route with its parameters, body and answers.
+"""The route table: each route with its parameters, body and answers.  The invocation,
+function and dead-letter routes are here; the schedule routes (``schedule_routes.py``) and the
+gateway's own (``site_routes.py``) join them in :data:`ROUTES`, in that order.
 
 ``openapi.py`` generates the document from this table; the handlers parse into the same
 parameter Structs.
@@ -16,22 +18,17 @@ from streamfn.gateway import (
     backlog,
     dead_letters,
     functions,
-    health,
     invocations,
     invoke,
     listing,
     pausing,
     runners,
-    schedules,
-    session,
-    static_files,
 )
 from streamfn.gateway.contract import Body, Reply, Route
 from streamfn.gateway.function_models import FunctionDetail, PauseState
 from streamfn.gateway.index_models import InvocationList, InvocationsQuery
 from streamfn.gateway.models import (
     Accepted,
-    AssetPath,
     Backlog,
     Cancelled,
     Cancelling,
@@ -40,7 +37,6 @@ from streamfn.gateway.models import (
     Discarded,
     FunctionPath,
     Functions,
-    Health,
     Invocation,
     InvocationPath,
     InvokeHeaders,
@@ -54,36 +50,10 @@ from streamfn.gateway.models import (
     WaitQuery,
 )
 from streamfn.gateway.runner_models import Runners
-from streamfn.gateway.schedule_models import (
-    Schedule,
-    ScheduleDefinition,
-    ScheduleDeleted,
-    SchedulePath,
-    Schedules,
-    SchedulesQuery,
-)
-from streamfn.gateway.session_models import LoggedIn, LoggedOut, LoginBody, SessionCookie
+from streamfn.gateway.schedule_routes import SCHEDULE_ROUTES
+from streamfn.gateway.site_routes import SITE_ROUTES
 
 _PAYLOAD = Body(Any, "the payload: any JSON value; an empty body is null", required=False)
-_DEFINITION = Body(ScheduleDefinition, "the schedule")
-_CREATED = Reply(Schedule, "created", Located)
-_SCHEDULE = Reply(Schedule, "the schedule")
-
-
-def _on_schedule(method: str, path: str, handler: Handler, name: str, summary: str) -> Route:
-    """A route on ``/schedules/{id}...`` that takes no query and answers the schedule."""
-    return Route(
-        method,
-        path,
-        handler,
-        name,
-        summary,
-        {200: _SCHEDULE},
-        errors=(400, 404),
-        path_params=SchedulePath,
-        query=NoQuery,
-    )
-
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -244,143 +214,8 @@ ROUTES: tuple[Route, ...] = (
         path_params=InvocationPath,
         query=NoQuery,
     ),
-    Route(
-        "POST",
-        "/schedules",
-        schedules.create_schedule,
-        "create_schedule",
-        "Create a schedule (an upsert when the body has an id)",
-        {201: _CREATED, 200: Reply(Schedule, "the id existed: replaced")},
-        errors=(400, 404, 409, 413),
-        query=NoQuery,
-        body=_DEFINITION,
-    ),
-    Route(
-        "GET",
-        "/schedules",
-        schedules.list_schedules,
-        "list_schedules",
-        "Every schedule (or those of ?function=), ordered by id",
-        {200: Reply(Schedules, "the schedules")},
-        errors=(400,),
-        query=SchedulesQuery,
-    ),
-    _on_schedule("GET", "/schedules/{id}", schedules.get_schedule, "get_schedule", "A schedule"),
-    Route(
-        "PUT",
-        "/schedules/{id}",
-        schedules.put_schedule,
-        "put_schedule",
-        "Create or replace a schedule (history kept)",
-        {201: _CREATED, 200: Reply(Schedule, "replaced")},
-        errors=(400, 404, 409, 413),
-        path_params=SchedulePath,
-        query=NoQuery,
-        body=_DEFINITION,
-    ),
-    Route(
-        "DELETE",
-        "/schedules/{id}",
-        schedules.delete_schedule,
-        "delete_schedule",
-        "Delete a schedule (its past fires stay)",
-        {200: Reply(ScheduleDeleted, "deleted")},
-        errors=(400, 404),
-        path_params=SchedulePath,
-        query=NoQuery,
-    ),
-    _on_schedule(
-        "POST",
-        "/schedules/{id}/pause",
-        schedules.pause_schedule,
-        "pause_schedule",
-        "Stop firing (kept, resumable)",
-    ),
-    Route(
-        "POST",
-        "/schedules/{id}/resume",
-        schedules.resume_schedule,
-        "resume_schedule",
-        "Fire again from the next time after now",
-        {200: Reply(Schedule, "resumed")},
-        errors=(400, 404, 409),
-        path_params=SchedulePath,
-        query=NoQuery,
-    ),
-    Route(
-        "POST",
-        "/login",
-        session.login,
-        "login",
-        "Start a browser session with a token (an HttpOnly, SameSite=Strict cookie)",
-        {200: Reply(LoggedIn, "logged in: the cookie is set", SessionCookie)},
-        errors=(400, 401, 409),
-        query=NoQuery,
-        body=Body(LoginBody, "the token (or a form field token)"),
-    ),
-    Route(
-        "POST",
-        "/logout",
-        session.logout,
-        "logout",
-        "End the browser session (clears the cookie)",
-        {200: Reply(LoggedOut, "the cookie is cleared", SessionCookie)},
-        errors=(400,),
-        query=NoQuery,
-    ),
-    Route(
-        "GET",
-        "/healthz",
-        health.healthz,
-        "healthz",
-        "200 when Redis answers",
-        {200: Reply(Health, "healthy")},
-    ),
-    Route(
-        "GET",
-        "/metrics",
-        health.metrics,
-        "metrics",
-        "Prometheus metrics",
-        {200: Reply(str, "text exposition", media_type="text/plain")},
-    ),
-    Route(
-        "GET",
-        "/openapi.json",
-        health.openapi_json,
-        "openapi",
-        "This document",
-        {200: Reply(dict[str, Any], "OpenAPI 3.1")},
-    ),
-    Route(
-        "GET",
-        "/ui",
-        static_files.ui_page,
-        "ui",
-        "The dashboard",
-        {200: Reply(str, "the page", media_type="text/html")},
-        query=NoQuery,
-    ),
-    Route(
-        "GET",
-        "/docs",
-        static_files.docs_page,
-        "docs",
-        "This document, rendered as a page",
-        {200: Reply(str, "the page", media_type="text/html")},
-        query=NoQuery,
-    ),
-    Route(
-        "GET",
-        "/static/{name}",
-        static_files.static_asset,
-        "static_asset",
-        "An asset of the gateway's pages",
-        {200: Reply(str, "the asset (script, style or image)", media_type="text/plain")},
-        errors=(400, 404),
-        path_params=AssetPath,
-        query=NoQuery,
-    ),
+    *SCHEDULE_ROUTES,
+    *SITE_ROUTES,
 )
 
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+from streamfn.context import Context
+from streamfn.invocation_logs import Sealed
+
 RUNNING = 0
 DONE = 1
 FLUSHING = 2
@@ -25,7 +28,17 @@ RELEASED = 5
 class Job:
     """One delivery: which entry, of which invocation, and the task running it."""
 
-    __slots__ = ("entry_id", "function", "invocation_id", "is_async", "state", "task", "tries")
+    __slots__ = (
+        "ctx",
+        "entry_id",
+        "function",
+        "invocation_id",
+        "is_async",
+        "logs",
+        "state",
+        "task",
+        "tries",
+    )
 
     def __init__(self, function: str, entry_id: str, is_async: bool) -> None:
         self.function = function
@@ -35,6 +48,8 @@ class Job:
         self.state = RUNNING
         self.task: asyncio.Task[None] | None = None
         self.tries = 0  # flushes Redis refused for this job alone
+        self.ctx: Context | None = None  # the handler's, once the entry parsed
+        self.logs: Sealed | None = None  # what the attempt logged, to write with its outcome
 
     def __repr__(self) -> str:
         return f"Job({self.function} {self.entry_id} {self.invocation_id} state={self.state})"

@@ -18,9 +18,11 @@ from streamfn.gateway import (
     health,
     invocations,
     invoke,
+    logs,
     schedules,
 )
 from streamfn.gateway.contract import Body, Reply, Route
+from streamfn.gateway.log_models import InvocationLogs, LogsQuery
 from streamfn.gateway.models import (
     Accepted,
     Backlog,
@@ -100,6 +102,17 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 404),
         path_params=InvocationPath,
         query=WaitQuery,
+    ),
+    Route(
+        "GET",
+        "/invocations/{id}/logs",
+        logs.get_logs,
+        "get_invocation_logs",
+        "What an invocation's attempts logged (ctx.log; an isolated handler's stdout/stderr)",
+        {200: Reply(InvocationLogs, "oldest attempt first")},
+        errors=(400, 404),
+        path_params=InvocationPath,
+        query=LogsQuery,
     ),
     Route(
         "DELETE",

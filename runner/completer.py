@@ -134,7 +134,9 @@ class Completer:
             return
         rdb = self.rdb
         cmds = invocation_logs.commands(rdb.keys, rdb.settings, logged)
-        refused = [r for r in await invocation_logs.send(rdb.redis, cmds) if isinstance(r, Exception)]
+        refused = [
+            r for r in await invocation_logs.send(rdb.redis, cmds) if isinstance(r, Exception)
+        ]
         if refused:  # a key of the wrong type, say: the outcomes still go out
             log.error("Redis refused %d log writes: %s", len(refused), refused[0])
 

@@ -73,9 +73,7 @@ class Executor:
         self._expired: set[Job] = set()  # in-process async handlers past their timeout
         self._deadlines = Deadlines(self._time_out)
         self._slot_freed = asyncio.Event()
-        self.calls = Calls(
-            concurrency, self._slot_freed.set, log_level, max_result, log_max_bytes
-        )
+        self.calls = Calls(concurrency, self._slot_freed.set, log_level, max_result, log_max_bytes)
 
     @property
     def stuck(self) -> int:

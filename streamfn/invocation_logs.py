@@ -104,10 +104,9 @@ def lines_of(fields: dict[Any, Any], attempt: int | None = None) -> list[dict[st
     """The stored attempts as lines, oldest attempt first, each attempt's dropped-lines marker
     ahead of its lines; only attempt ``attempt`` when given."""
     out: list[dict[str, Any]] = []
-    for number in sorted(int(codec.text(name)) for name in fields):
+    for number, raw in sorted((int(codec.text(name)), raw) for name, raw in fields.items()):
         if attempt is not None and number != attempt:
             continue
-        raw = fields.get(str(number).encode(), fields.get(str(number)))
         stored = codec.loads(raw)
         lines = stored.get("lines", [])
         if stored.get("dropped_lines"):

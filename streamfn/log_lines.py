@@ -2,8 +2,8 @@
 
 ``ctx.log`` (a :class:`CapturingAdapter`) still logs through the function's logger as before,
 and keeps a copy of each record at ``STREAMFN_LOG_LEVEL`` or above in the attempt's
-:class:`LogLines` (that setting, not how the process configured :mod:`logging`, decides).  An isolated
-handler's worker process keeps its ``print``s to stdout and stderr the same way.
+:class:`LogLines` (that setting decides, not how the process configured :mod:`logging`).
+An isolated handler's worker process keeps its ``print``s to stdout and stderr the same way.
 
 A buffer holds at most ``max_bytes`` of lines: past it the oldest lines are dropped and
 counted, so a handler logging in a loop cannot grow the runner's memory; the stored form

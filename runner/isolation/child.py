@@ -105,7 +105,7 @@ class Worker:
         lines = ctx.lines()
         out = StreamCapture(sys.stdout, "stdout", lines)
         err = StreamCapture(sys.stderr, "stderr", lines)
-        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        sys.stdout, sys.stderr = out, err
         try:
             reply, body, leave = self._call(ctx, payload)
         finally:

@@ -15,7 +15,7 @@ from streamfn.client import Client
 from streamfn.keys import Keys
 from streamfn.names import queue_of
 from streamfn.settings import Settings
-from tests.runner.conftest import StartRunner, wait_final, write_function
+from tests.runner.conftest import StartRunner, wait_final, wait_for, write_function
 
 
 async def stored(redis: Redis, settings: Settings, invocation_id: str) -> list[dict[str, Any]]:
@@ -188,3 +188,58 @@ async def test_an_isolated_handler_keeps_its_log_stdout_and_stderr(
         assert ("stderr", "WARNING", "to stderr") in mine
         assert ("log", "INFO", "via ctx.log") in mine
         assert ("stdout", "INFO", "no newline") in mine
+
+
+async def test_a_timed_out_attempt_keeps_the_lines_it_logged(
+    fdir: Path, client: Client, redis: Redis, settings: Settings, start_runner: StartRunner
+) -> None:
+    write_function(
+        fdir,
+        "stuck_logs",
+        """
+        import asyncio
+        TIMEOUT = 0.2
+        RETRIES = 1
+        BACKOFF = 0.05
+        async def handle(payload, ctx):
+            ctx.log.warning("attempt %d before the wait", ctx.attempt)
+            if ctx.attempt == 1:
+                await asyncio.sleep(30)
+            return "ok"
+        """,
+    )
+    await start_runner()
+    queued = await client.enqueue("stuck_logs", {})
+    (inv,) = await wait_final(client, [queued.id])
+    assert inv.status == "succeeded" and inv.attempt == 2
+    lines = await stored(redis, settings, queued.id)
+    assert [(x["attempt"], x["message"]) for x in lines] == [
+        (1, "attempt 1 before the wait"),
+        (2, "attempt 2 before the wait"),
+    ]
+
+
+async def test_a_cancelled_attempt_keeps_its_lines(
+    fdir: Path, client: Client, redis: Redis, settings: Settings, start_runner: StartRunner
+) -> None:
+    log = fdir.parent / "started"
+    write_function(
+        fdir,
+        "cancel_logs",
+        f"""
+        import asyncio
+        async def handle(payload, ctx):
+            ctx.log.info("working")
+            open({str(log)!r}, "w").close()
+            await asyncio.sleep(30)
+        """,
+    )
+    await start_runner()
+    queued = await client.enqueue("cancel_logs", {})
+    await wait_for(log.exists, 10, "the handler to start")
+    accepted, _ = await client.stop(queued.id)
+    assert accepted
+    (inv,) = await wait_final(client, [queued.id])
+    assert inv.status == "cancelled"
+    lines = await stored(redis, settings, queued.id)
+    assert [(x["attempt"], x["level"], x["message"]) for x in lines] == [(1, "INFO", "working")]

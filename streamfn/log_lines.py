@@ -75,8 +75,10 @@ class LogLines:
 
     def wire(self) -> dict[str, Any]:
         """The lines as plain JSON values (a worker's reply; the stored form)."""
+        # list() first: one C call under the GIL, so a timed-out handler thread that still
+        # logs cannot change the deque while it is being read.
         return {
-            "lines": [list(line) for line in self.lines],
+            "lines": [list(line) for line in list(self.lines)],
             "dropped_lines": self.dropped_lines,
             "dropped_bytes": self.dropped_bytes,
         }

@@ -188,6 +188,8 @@ async def test_an_isolated_handler_keeps_its_log_stdout_and_stderr(
         assert ("stderr", "WARNING", "to stderr") in mine
         assert ("log", "INFO", "via ctx.log") in mine
         assert ("stdout", "INFO", "no newline") in mine
+    # the worker's own log output (ctx.log's line, formatted) is not taken for stderr prints
+    assert not [s for s in seen if s[1] == "stderr" and "via ctx.log" in s[3]]
 
 
 async def test_a_timed_out_attempt_keeps_the_lines_it_logged(

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install redis-server run test test-cluster test-fast lint format bench bench-install soak clean
+.PHONY: install redis-server browser run test test-cluster test-fast lint format bench bench-install soak clean
 
 install: $(STAMP)
 
@@ -20,6 +20,13 @@ redis-server:
 	  echo "redis-server not found; installing Debian's redis-server"; \
 	  (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null; }
 
+# Debian's Chromium, headless, for the tests that look at the gateway's pages
+# (tests/support/browser.py).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "chromium not found; installing Debian's chromium"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; }
+
 run: install redis-server
 	$(VENV)/bin/streamfn dev
 
@@ -33,13 +40,13 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install redis-server lint
+test: install redis-server browser lint
 	$(PY) -m pytest -q -p no:cacheprovider -m "not soak"
 
 # The cluster tier: the Lua, core, gateway, schedule, timekeeping, CLI, runner and end-to-end
 # suites against a private 3-master Redis Cluster (tests/conftest.py starts it; single_node
 # tests are skipped).
-test-cluster: install redis-server
+test-cluster: install redis-server browser
 	STREAMFN_TEST_CLUSTER=1 $(PY) -m pytest -q -p no:cacheprovider -m "not soak" \
 	  tests/lua tests/streamfn tests/gateway tests/schedules tests/timekeeping tests/cli \
 	  tests/runner tests/e2e

@@ -16,6 +16,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from streamfn.errors import ErrorCode
 from streamfn.gateway.scalars import (
+    AssetName,
     At,
     Count,
     Delay,
@@ -115,8 +116,17 @@ class Requeued(Struct, kw_only=True):
     status: Literal["queued"]
 
 
+class Discarded(Struct, kw_only=True):
+    id: str
+    status: Literal["discarded"]
+
+
 class FunctionPath(Struct, frozen=True):
     fn: FunctionName
+
+
+class AssetPath(Struct, frozen=True):
+    name: AssetName
 
 
 Count0 = Annotated[int, Meta(ge=0)]

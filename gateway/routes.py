@@ -20,16 +20,19 @@ from streamfn.gateway import (
     invoke,
     logs,
     schedules,
+    static_files,
 )
 from streamfn.gateway.contract import Body, Reply, Route
 from streamfn.gateway.log_models import InvocationLogs, LogsQuery
 from streamfn.gateway.models import (
     Accepted,
+    AssetPath,
     Backlog,
     Cancelled,
     Cancelling,
     DeadLetters,
     DeadLettersQuery,
+    Discarded,
     FunctionPath,
     Functions,
     Health,
@@ -181,6 +184,17 @@ ROUTES: tuple[Route, ...] = (
         query=NoQuery,
     ),
     Route(
+        "DELETE",
+        "/dead-letters/{id}",
+        dead_letters.discard_dead_letter,
+        "discard",
+        "Delete a dead invocation: its dead letter and its record",
+        {200: Reply(Discarded, "deleted; GET /invocations/{id} answers 404 from now on")},
+        errors=(400, 404, 409),
+        path_params=InvocationPath,
+        query=NoQuery,
+    ),
+    Route(
         "POST",
         "/schedules",
         schedules.create_schedule,
@@ -266,6 +280,35 @@ ROUTES: tuple[Route, ...] = (
         "openapi",
         "This document",
         {200: Reply(dict[str, Any], "OpenAPI 3.1")},
+    ),
+    Route(
+        "GET",
+        "/ui",
+        static_files.ui_page,
+        "ui",
+        "The dashboard",
+        {200: Reply(str, "the page", media_type="text/html")},
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
+        "/docs",
+        static_files.docs_page,
+        "docs",
+        "This document, rendered as a page",
+        {200: Reply(str, "the page", media_type="text/html")},
+        query=NoQuery,
+    ),
+    Route(
+        "GET",
+        "/static/{name}",
+        static_files.static_asset,
+        "static_asset",
+        "An asset of the gateway's pages",
+        {200: Reply(str, "the asset (script, style or image)", media_type="text/plain")},
+        errors=(400, 404),
+        path_params=AssetPath,
+        query=NoQuery,
     ),
 )
 

@@ -43,6 +43,17 @@ FunctionName = Annotated[
         },
     ),
 ]
+AssetName = Annotated[
+    str,
+    Meta(
+        title="AssetName",
+        pattern=r"^[a-z0-9_-]{1,40}\.(js|css|html|svg|png)$",
+        description="an asset of the gateway's own pages, such as docs.js",
+        extra=_error(
+            ErrorCode.INVALID_PARAMETER, "invalid asset name {value}: names look like docs.js"
+        ),
+    ),
+]
 InvocationId = Annotated[
     str,
     Meta(

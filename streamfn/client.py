@@ -205,6 +205,11 @@ class Client:
     async def replay(self, invocation_id: str) -> tuple[bool, str]:
         return await self.rdb.replay(invocation_id)
 
+    async def discard(self, invocation_id: str) -> tuple[bool, str]:
+        """Delete a dead invocation (its dead letter and record): (discarded?, "dead" or
+        the status that refused it / "not_found")."""
+        return await self.rdb.discard(invocation_id)
+
     async def dead_letters(self, function: str, count: int = 100) -> list[DeadLetter]:
         """The newest ``count`` dead letters of ``function``, newest first, from every queue
         of every partition layout it has had (:mod:`streamfn.layouts`)."""

@@ -160,6 +160,12 @@ class RDB:
         ok, detail = await run(self.redis, call)
         return bool(ok), codec.text(detail)
 
+    async def discard(self, invocation_id: str) -> tuple[bool, str]:
+        """(discarded?, "dead" or the status that refused it / "not_found")."""
+        call = invocation_calls.discard(self.keys, _queue(invocation_id), invocation_id)
+        ok, detail = await run(self.redis, call)
+        return bool(ok), codec.text(detail)
+
     async def extend(self, function: str, consumer: str, entry_ids: Sequence[str]) -> list[str]:
         """Renew leases; returns the entry ids this consumer no longer owns."""
         if not entry_ids:

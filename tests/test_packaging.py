@@ -69,12 +69,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_wheel_ships_every_lua_script_and_the_typing_marker(wheel: Path) -> None:
+def test_wheel_ships_every_lua_script_page_asset_and_the_typing_marker(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     scripts = sorted(p.name for p in (ROOT / "lua").glob("*.lua"))
     assert scripts
     assert {f"streamfn/lua/{s}" for s in scripts} <= names
     assert "streamfn/py.typed" in names
+    pages = sorted(p.name for p in (ROOT / "gateway" / "static").iterdir())
+    assert pages and {f"streamfn/gateway/static/{p}" for p in pages} <= names
     for package in PYPROJECT["tool"]["setuptools"]["packages"]:
         assert f"{package.replace('.', '/')}/__init__.py" in names
 

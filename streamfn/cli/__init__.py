@@ -4,9 +4,9 @@ invocations, schedules, deployed functions, settings and the benchmarks.
 This package is the CLI layer: the only code that imports both :mod:`streamfn.gateway` and
 :mod:`streamfn.runner` (each command loads only what it runs).  Here are the root parser
 and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway,
-runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``logs_cmd``,
-``bench_cmd``), and :mod:`streamfn.cli.edge` holds what every entry point shares: argument
-types, event loop, logging, signals, exit codes.
+runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``dlq_cmd`` for
+dlq and cancel, ``logs_cmd``, ``bench_cmd``), and :mod:`streamfn.cli.edge` holds what every
+entry point shares: argument types, event loop, logging, signals, exit codes.
 
 Settings are read once, at the edge.  Errors a user can fix (a bad setting, a bad argument,
 Redis down) end in a one-line message and an exit code, never a traceback.
@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("scheduler", "promote timers and fire schedules with no runner live (see --help)"),
         ("schedule", "schedules in Redis: add|ls|rm|pause|resume (see streamfn schedule --help)"),
         ("functions", "deployed functions in Redis: ls|rm (see streamfn functions --help)"),
+        ("dlq", "dead letters in Redis: ls|replay|rm [--all --function FN --dry-run]"),
+        ("cancel", "cancel invocations that have not finished: ID... (see --help)"),
         ("logs", "what an invocation logged: ID [--follow] [--json] (see streamfn logs --help)"),
         ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
     ):
@@ -140,6 +142,18 @@ def _functions(argv: list[str]) -> int:
     return functions_cmd.main(argv)
 
 
+def _dlq(argv: list[str]) -> int:
+    from streamfn.cli import dlq_cmd
+
+    return dlq_cmd.main(argv)
+
+
+def _cancel(argv: list[str]) -> int:
+    from streamfn.cli import dlq_cmd
+
+    return dlq_cmd.cancel_main(argv)
+
+
 def _logs(argv: list[str]) -> int:
     from streamfn.cli import logs_cmd
 
@@ -158,6 +172,8 @@ DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "scheduler": _scheduler,
     "schedule": _schedule,
     "functions": _functions,
+    "dlq": _dlq,
+    "cancel": _cancel,
     "logs": _logs,
     "bench": _bench,
 }

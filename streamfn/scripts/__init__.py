@@ -5,7 +5,7 @@
 | ``loader``           | ``SCRIPTS`` (each ``lua/*.lua``, discovered), ``Script``, ``Call`` |
 | ``header``           | the ``KEYS[...]`` header grammar and ``KeyShape``               |
 | ``replies``          | ``Reply``: every status and code a script returns               |
-| ``invocation_calls`` | enqueue, promote, cancel, cancel_running, replay, watch         |
+| ``invocation_calls`` | enqueue, promote, cancel, cancel_running, replay, discard, watch |
 | ``outcome_calls``    | complete, fail, cancel_done                                     |
 | ``lease_calls``      | extend, reclaim, release, reap_consumers                        |
 | ``schedule_calls``   | schedule_upsert, _delete, _pause, _resume, _fire                |

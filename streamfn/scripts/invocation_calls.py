@@ -1,4 +1,5 @@
-"""Encoders of the invocation scripts: enqueue, promote, cancel, cancel_running, replay, watch.
+"""Encoders of the invocation scripts: enqueue, promote, cancel, cancel_running, replay,
+discard, watch.
 
 Each builds one script's KEYS and ARGV, in its header's order (``lua/<name>.lua``), from key
 names of :class:`streamfn.keys.Keys`; nothing else builds them.  Send the :class:`Call` with
@@ -84,6 +85,12 @@ def replay(k: Keys, function: str, invocation_id: str) -> Call:
         k.active(k.tag(function)),
     ]
     return SCRIPTS.replay, keys, [GROUP, invocation_id, function]
+
+
+def discard(k: Keys, function: str, invocation_id: str) -> Call:
+    """Delete a dead invocation's dead letter and record."""
+    keys = [k.dead(function), k.invocation(function, invocation_id)]
+    return SCRIPTS.discard, keys, [invocation_id]
 
 
 def watch(k: Keys, function: str, invocation_id: str) -> Call:

@@ -110,6 +110,7 @@ class ScriptSet:
     cancel_done: Script
     cancel_running: Script
     complete: Script
+    discard: Script
     enqueue: Script
     extend: Script
     fail: Script

@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
+from streamfn.client import Client
 from streamfn.launch import Child
+from streamfn.settings import Settings
 
 
 @pytest.fixture
@@ -23,3 +26,9 @@ async def procs() -> AsyncIterator[list[Child]]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+def client(redis: Redis, settings: Settings) -> Client:
+    """A Python client of the test's namespace: reads what the processes wrote to Redis."""
+    return Client(redis, settings)

@@ -43,11 +43,6 @@ async def procs(redis: Redis) -> AsyncIterator[list[Child]]:
             await asyncio.to_thread(p.stop)
 
 
-@pytest.fixture
-def client(redis: Redis, settings: Settings) -> Client:
-    return Client(redis, settings)
-
-
 async def schedulers(settings: Settings, tmp_path: Path, procs: list[Child], n: int) -> None:
     """Start ``n`` scheduler processes and wait until each says it serves."""
     started = [start_scheduler(settings, tmp_path, STREAMFN_LOG_LEVEL="INFO") for _ in range(n)]

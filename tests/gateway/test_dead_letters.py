@@ -1,4 +1,4 @@
-"""GET /dead-letters?function=<fn> and POST /dead-letters/{id}/replay."""
+"""GET /dead-letters?function=<fn>, POST /dead-letters/{id}/replay, DELETE /dead-letters/{id}."""
 
 from __future__ import annotations
 
@@ -113,3 +113,34 @@ async def test_replay_of_a_malformed_id_is_400(client: Client, bad: str) -> None
 async def test_replay_with_get_is_405(client: Client) -> None:
     response = await client.get(f"/dead-letters/{MISSING}/replay")
     assert (await error_of(response))[:2] == (405, "method_not_allowed")
+
+
+async def test_delete_discards_a_dead_invocation_for_good(
+    client: Client, runner: FakeRunner
+) -> None:
+    gone, kept = await kill(client, runner, "gone", "kept")
+    response = await client.delete(f"/dead-letters/{gone}")
+    assert response.status == 200
+    assert await response.json() == {"id": gone, "status": "discarded"}
+    assert (await client.get(f"/invocations/{gone}")).status == 404
+    letters = await (await client.get("/dead-letters?function=echo")).json()
+    assert [d["id"] for d in letters["dead_letters"]] == [kept]
+    again = await client.delete(f"/dead-letters/{gone}")
+    assert (await error_of(again))[:2] == (404, "not_found")
+
+
+async def test_delete_of_an_invocation_that_is_not_dead_is_409(
+    client: Client, runner: FakeRunner
+) -> None:
+    inv = await invoke(client, body=1)
+    response = await client.delete(f"/dead-letters/{inv}")
+    status, code, message = await error_of(response)
+    assert (status, code) == (409, "conflict")
+    assert (await response.json())["error"]["status"] == "queued" and "not dead" in message
+    assert (await (await client.get(f"/invocations/{inv}")).json())["status"] == "queued"
+
+
+@pytest.mark.parametrize("bad", ["echo", "%2e%2e", "echo.xyz"])
+async def test_delete_of_a_malformed_id_is_400(client: Client, bad: str) -> None:
+    response = await client.delete(URL(f"/dead-letters/{bad}", encoded=True))
+    assert (await error_of(response))[:2] == (400, "invalid_invocation_id")

@@ -113,7 +113,8 @@ def test_every_error_code_is_described() -> None:
 
 def _concrete(path: str) -> str:
     """``path`` with its ``{names}`` filled in with well-formed values."""
-    return path.replace("{fn}", "echo").replace("{id}", "echo." + "0" * 24)
+    filled = path.replace("{fn}", "echo").replace("{id}", "echo." + "0" * 24)
+    return filled.replace("{name}", "docs.js")
 
 
 async def test_each_route_accepts_exactly_the_query_parameters_it_documents(

@@ -40,6 +40,7 @@ async def drive_every_script(redis: Redis, keys: Keys, rdb: RDB) -> None:
     dead = Completion(FN, c.entry_id, c.invocation_id, 1, error={"type": "E"}, mode="dead")
     await rdb.finish_many("r2", [success(b), dead])
     await rdb.replay(c.invocation_id)
+    await rdb.discard(c.invocation_id)  # refused (queued again): the keys are what is checked
     await rdb.watch(d.invocation_id)
     await rdb.cancel(a.invocation_id)
     await rdb.cancel_running(d.invocation_id)

@@ -1,0 +1,168 @@
+"""The dashboard in a real browser (Debian's headless Chromium, driven by Playwright), against
+a real gateway and runner: every page loads, and what a user does there is checked in Redis as
+well as on the page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.async_api import Page, expect
+from redis.asyncio import Redis
+
+from streamfn.client import Client
+from streamfn.keys import Keys
+from streamfn.launch import Child
+from streamfn.settings import Settings
+from tests.support.dashboard import browser
+from tests.support.procs import start_gateway, start_runner, wait_until
+
+pytestmark = pytest.mark.e2e
+
+HANDLERS = {
+    "echo": "async def handle(payload, ctx):\n    return payload\n",
+    "boom": (
+        "from streamfn import PermanentError\n\n"
+        "async def handle(payload, ctx):\n    raise PermanentError('boom ' + str(payload))\n"
+    ),
+    "slow": "import asyncio\n\nasync def handle(payload, ctx):\n    await asyncio.sleep(60)\n",
+}
+TIMEOUT_MS = 15_000
+
+
+async def status_of(client: Client, invocation_id: str) -> str | None:
+    inv = await client.get(invocation_id)
+    return None if inv is None else inv.status
+
+
+async def invoke(http: aiohttp.ClientSession, gw: Child, fn: str, body: Any) -> str:
+    async with http.post(f"{gw.url}/invoke/{fn}", json=body) as r:
+        assert r.status == 202, await r.text()
+        got: dict[str, Any] = await r.json()
+        return str(got["id"])
+
+
+@pytest.fixture
+async def stack(settings: Settings, tmp_path: Path, procs: list[Child]) -> Child:
+    for name, code in HANDLERS.items():
+        (settings.functions_dir / f"{name}.py").write_text(code)
+    procs.append(start_runner(settings, tmp_path))
+    gateway = await start_gateway(settings, tmp_path)
+    procs.append(gateway)
+    return gateway
+
+
+async def open_page(page: Page, url: str) -> None:
+    await page.goto(url)
+    # The page's CSP forbids evaluated strings, so wait on the DOM, not on a JS predicate.
+    await page.locator('body[data-ready="1"]').wait_for(timeout=TIMEOUT_MS)
+
+
+async def test_every_page_loads_and_lists_what_redis_holds(
+    stack: Child, client: Client, page_dir: Path
+) -> None:
+    async with browser() as b:
+        page = await b.new_page()
+        await open_page(page, f"{stack.url}/ui")
+        for name in HANDLERS:  # the runner's report reached the page
+            await expect(page.locator(f'tr[data-function="{name}"]')).to_be_visible(
+                timeout=TIMEOUT_MS
+            )
+        await page.screenshot(path=str(page_dir / "functions.png"), full_page=True)
+        for hash_, shot in (
+            ("#/functions/echo", "function.png"),
+            ("#/schedules", "schedules.png"),
+            ("#/runners", "runners.png"),
+        ):
+            await open_page(page, f"{stack.url}/ui{hash_}")
+            await expect(page.locator("main h1")).to_be_visible()
+            await page.screenshot(path=str(page_dir / shot), full_page=True)
+
+
+async def test_run_now_shows_the_result(stack: Child, client: Client) -> None:
+    async with browser() as b:
+        page = await b.new_page()
+        await open_page(page, f"{stack.url}/ui#/functions/echo")
+        await page.fill("#run-payload", '{"from": "the page"}')
+        await page.click("#run-form button[type=submit]")
+        result = page.locator("#run-result")
+        await expect(result).to_contain_text("succeeded", timeout=TIMEOUT_MS)
+        await expect(result).to_contain_text('"from": "the page"')
+        invocation_id = await result.locator("a").inner_text()
+    inv = await client.get(invocation_id)  # what the page shows is what Redis holds
+    assert inv is not None and inv.status == "succeeded"
+    assert inv.result == {"from": "the page"}
+
+
+async def test_replay_a_dead_letter_from_the_page(
+    stack: Child, client: Client, http: aiohttp.ClientSession, redis: Redis, keys: Keys
+) -> None:
+    dead = await invoke(http, stack, "boom", 1)
+    await wait_until(lambda: _is(client, dead, "dead"), 15, what="boom to be dead")
+    async with browser() as b:
+        page = await b.new_page()
+        await open_page(page, f"{stack.url}/ui#/functions/boom")
+        row = page.locator(f'tr[data-dead="{dead}"]')
+        await expect(row).to_be_visible(timeout=TIMEOUT_MS)
+        await row.get_by_role("button", name="Replay").click()
+        # Replayed: it ran again (and died again: the handler always raises).
+        await wait_until(lambda: _replayed(redis, keys, dead), 15, what="the replay")
+        await wait_until(lambda: _is(client, dead, "dead"), 15, what="the rerun to finish")
+        inv = await client.get(dead)
+        assert inv is not None and inv.status == "dead"
+
+
+async def test_cancel_a_running_invocation_from_the_page(
+    stack: Child, client: Client, http: aiohttp.ClientSession
+) -> None:
+    running = await invoke(http, stack, "slow", None)
+    await wait_until(lambda: _is(client, running, "running"), 15, what="slow to start")
+    async with browser() as b:
+        page = await b.new_page()
+        await open_page(page, f"{stack.url}/ui#/invocations/{running}")
+        await expect(page.locator("main h1")).to_contain_text("running", timeout=TIMEOUT_MS)
+        await page.click("#cancel")
+        await wait_until(lambda: _is(client, running, "cancelled"), 15, what="the cancel")
+        await expect(page.locator("main h1")).to_contain_text("cancelled", timeout=TIMEOUT_MS)
+
+
+async def test_create_and_pause_a_schedule_from_the_page(
+    stack: Child, http: aiohttp.ClientSession, redis: Redis, keys: Keys
+) -> None:
+    async with browser() as b:
+        page = await b.new_page()
+        await open_page(page, f"{stack.url}/ui#/schedules")
+        await page.fill('#schedule-form input[name="id"]', "from-the-page")
+        await page.fill('#schedule-form input[name="function"]', "echo")
+        await page.fill('#schedule-form input[name="every"]', "1h")
+        await page.fill('#schedule-form input[name="payload"]', '{"n": 1}')
+        await page.click("#schedule-form button[type=submit]")
+        row = page.locator('tr[data-schedule="from-the-page"]')
+        await expect(row).to_be_visible(timeout=TIMEOUT_MS)
+        await row.get_by_role("button", name="Pause").click()
+        await expect(row.locator(".badge")).to_have_text("paused", timeout=TIMEOUT_MS)
+    async with http.get(f"{stack.url}/schedules/from-the-page") as r:
+        stored = await r.json()
+    assert (stored["paused"], stored["every"], stored["payload"]) == (True, "1h", {"n": 1})
+    assert await redis.hget(keys.schedule_index, "from-the-page") == b"echo"  # in Redis
+
+
+async def _is(client: Client, invocation_id: str, status: str) -> bool:
+    return await status_of(client, invocation_id) == status
+
+
+async def _replayed(redis: Redis, keys: Keys, invocation_id: str) -> bool:
+    fn = invocation_id.split(".", 1)[0]
+    return await redis.hexists(keys.invocation(fn, invocation_id), "replayed") == 1
+
+
+@pytest.fixture
+def page_dir(tmp_path: Path) -> Path:
+    """Where the page screenshots go: ``STREAMFN_TEST_SCREENSHOTS`` (the README's come from
+    ``docs/screenshots``), else the test's temporary directory."""
+    out = Path(os.environ.get("STREAMFN_TEST_SCREENSHOTS") or tmp_path / "pages")
+    out.mkdir(parents=True, exist_ok=True)
+    return out

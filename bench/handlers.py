@@ -1,7 +1,9 @@
 """The handlers the bench invokes, written to a temp functions dir for each run.
 
 ``noop`` is what every throughput figure uses (the peers run an equally empty job body);
-``echo`` mirrors ``functions/echo.py`` for the sync-latency round trip.  Both are ``async def``
+``echo`` mirrors ``functions/echo.py`` for the sync-latency round trip; ``noop_log`` is the no-op
+plus one ``ctx.log.info`` (the ``drain-logs`` workload: what log capture costs).  All are
+``async def``
 so the runner calls them on its event loop, not through a thread pool.  The ``scaling``
 workload writes more no-op functions into directories of their own (:func:`write_noops`):
 several spread over the masters, or one hot one declaring ``PARTITIONS``.
@@ -14,6 +16,7 @@ from pathlib import Path
 
 NOOP = "noop"
 ECHO = "echo"
+NOOP_LOG = "noop_log"
 
 _BODY = "async def handle(payload, ctx):\n    return None\n"
 
@@ -21,6 +24,9 @@ _SOURCES = {
     NOOP: f'"""noop: does nothing; the bench measures the system around it."""\n\n\n{_BODY}',
     ECHO: '"""echo: returns its payload."""\n\n\n'
     "async def handle(payload, ctx):\n    return payload\n",
+    NOOP_LOG: '"""noop_log: logs one line through ctx.log, then does nothing."""\n\n\n'
+    'async def handle(payload, ctx):\n    ctx.log.info("handled %s", payload["i"])\n'
+    "    return None\n",
 }
 
 

@@ -44,6 +44,7 @@ ACCESS: Mapping[str, Access] = {
     "invoke": Access(Role.INVOKER, invokes="fn"),
     # reading (payloads, results, errors and logs redacted unless the token sees them)
     "get_invocation": VIEWER,
+    "get_invocation_logs": VIEWER,
     "list_invocations": VIEWER,
     "list_functions": VIEWER,
     "get_function": VIEWER,

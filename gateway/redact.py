@@ -50,6 +50,15 @@ def dead_letters(request: web.Request, function: str, letters: list[dict[str, An
     return [{**letter, "payload": REDACTED, "error": error(letter["error"])} for letter in letters]
 
 
+def log_lines(
+    request: web.Request, function: str, lines: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """An invocation's log lines: their times, levels and streams stay, their messages go."""
+    if sees_data(request, function):
+        return lines
+    return [{**line, "message": REDACTED} for line in lines]
+
+
 def schedule(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
     """A schedule's JSON (``Schedule.to_json``): the payload it passes to every fire."""
     if sees_data(request, body["function"]) or "payload" not in body:

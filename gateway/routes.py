@@ -21,12 +21,14 @@ from streamfn.gateway import (
     invocations,
     invoke,
     listing,
+    logs,
     pausing,
     runners,
 )
 from streamfn.gateway.contract import Body, Reply, Route
 from streamfn.gateway.function_models import FunctionDetail, PauseState
 from streamfn.gateway.index_models import InvocationList, InvocationsQuery
+from streamfn.gateway.log_models import InvocationLogs, LogsQuery
 from streamfn.gateway.models import (
     Accepted,
     Backlog,
@@ -93,6 +95,17 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 404),
         path_params=InvocationPath,
         query=WaitQuery,
+    ),
+    Route(
+        "GET",
+        "/invocations/{id}/logs",
+        logs.get_logs,
+        "get_invocation_logs",
+        "What an invocation's attempts logged (ctx.log; an isolated handler's stdout/stderr)",
+        {200: Reply(InvocationLogs, "oldest attempt first")},
+        errors=(400, 404),
+        path_params=InvocationPath,
+        query=LogsQuery,
     ),
     Route(
         "DELETE",

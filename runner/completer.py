@@ -14,6 +14,7 @@ import logging
 
 from redis.exceptions import RedisError
 
+from streamfn import invocation_logs
 from streamfn.loop import Backoff
 from streamfn.rdb import RDB, Completion
 from streamfn.runner.faults import NO_FAULTS, Faults
@@ -108,6 +109,7 @@ class Completer:
             job.state = FLUSHING
         self._flushing = len(batch)
         try:
+            await self._write_logs(batch)
             outcomes = await self.rdb.finish_many(self.consumer, [c for _, c in batch])
         except Exception as exc:
             self._flushing = 0
@@ -122,6 +124,21 @@ class Completer:
         self._backoff.reset()
         self.batches += 1
         self._settle(batch, outcomes)
+
+    async def _write_logs(self, batch: list[tuple[Job, Completion]]) -> None:
+        """The batch's attempts' log lines, ahead of their outcomes (a reader who sees a
+        finished record finds its logs); no round trip when none of them logged.  Each write
+        replaces its attempt's field, so a batch sent again writes nothing twice."""
+        logged = [(c.function, c.invocation_id, j.logs) for j, c in batch if j.logs is not None]
+        if not logged:
+            return
+        rdb = self.rdb
+        cmds = invocation_logs.commands(rdb.keys, rdb.settings, logged)
+        refused = [
+            r for r in await invocation_logs.send(rdb.redis, cmds) if isinstance(r, Exception)
+        ]
+        if refused:  # a key of the wrong type, say: the outcomes still go out
+            log.error("Redis refused %d log writes: %s", len(refused), refused[0])
 
     def _settle(self, batch: list[tuple[Job, Completion]], outcomes: list[str]) -> None:
         """Finish each job of a reported batch as Redis answered for it."""

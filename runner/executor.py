@@ -16,7 +16,7 @@ import logging
 import random
 import time
 
-from streamfn import codec
+from streamfn import codec, invocation_logs
 from streamfn.context import Context, PermanentError
 from streamfn.names import belongs_to, function_of
 from streamfn.rdb import Completion
@@ -56,9 +56,12 @@ class Executor:
         *,
         log_level: str = "INFO",
         max_result: int = 1024 * 1024,
+        log_max_bytes: int = 64 * 1024,
         faults: Faults = NO_FAULTS,
     ) -> None:
         self.concurrency = concurrency
+        self.log_max_bytes = log_max_bytes
+        self.capture_level = logging.getLevelName(log_level.upper())
         self.faults = faults
         self.max_result = max_result
         self.leases = leases
@@ -70,7 +73,7 @@ class Executor:
         self._expired: set[Job] = set()  # in-process async handlers past their timeout
         self._deadlines = Deadlines(self._time_out)
         self._slot_freed = asyncio.Event()
-        self.calls = Calls(concurrency, self._slot_freed.set, log_level, max_result)
+        self.calls = Calls(concurrency, self._slot_freed.set, log_level, max_result, log_max_bytes)
 
     @property
     def stuck(self) -> int:
@@ -124,6 +127,9 @@ class Executor:
             self._slot_freed.set()
         if completion is not None and job.state == RUNNING:
             job.state = DONE
+            ctx = job.ctx
+            if ctx is not None and ctx.captured:
+                job.logs = _sealed(ctx, fn, completion)
             if self.faults.armed:
                 self.faults.point("after_execute")
             self.completer.add(job, completion)
@@ -148,7 +154,10 @@ class Executor:
             attempt,
             time.time() + policy.timeout,
             fn.log,
+            self.log_max_bytes,
+            self.capture_level,
         )
+        job.ctx = ctx
         try:
             result = await self.calls.call(fn, fields[b"p"], payload, ctx)  # type: ignore[index]
         except asyncio.CancelledError:
@@ -288,6 +297,18 @@ class Executor:
         self._deadlines.close()
         self.calls.shutdown()
         return self.stuck > 0 or self.running > 0
+
+
+def _sealed(ctx: Context, fn: LoadedFunction, completion: Completion) -> invocation_logs.Sealed:
+    """The attempt's lines, cut to their share of the invocation's bound, with their TTL."""
+    lines = ctx.lines()
+    policy = fn.policy
+    error, mode = completion.error, completion.mode
+    dead = error is not None and mode != "cancel"
+    final = error is None or mode != "retry" or lines.attempt >= policy.max_attempts
+    return invocation_logs.seal(
+        lines, policy.max_attempts, final=final, dead_letter=policy.dead_letter, dead=dead
+    )
 
 
 def _failure(fn: LoadedFunction, exc: BaseException) -> tuple[dict[str, str], str]:

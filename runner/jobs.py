@@ -15,6 +15,9 @@ import asyncio
 import time
 from collections.abc import Iterator
 
+from streamfn.context import Context
+from streamfn.invocation_logs import Sealed
+
 RUNNING = 0
 DONE = 1
 FLUSHING = 2
@@ -27,11 +30,13 @@ class Job:
     """One delivery: which entry, of which invocation, and the task running it."""
 
     __slots__ = (
+        "ctx",
         "entry_id",
         "function",
         "invocation_id",
         "is_async",
         "leased_at",
+        "logs",
         "state",
         "task",
         "tries",
@@ -46,6 +51,8 @@ class Job:
         self.state = RUNNING
         self.task: asyncio.Task[None] | None = None
         self.tries = 0  # flushes Redis refused for this job alone
+        self.ctx: Context | None = None  # the handler's, once the entry parsed
+        self.logs: Sealed | None = None  # what the attempt logged, to write with its outcome
 
     def __repr__(self) -> str:
         return f"Job({self.function} {self.entry_id} {self.invocation_id} state={self.state})"

@@ -90,6 +90,7 @@ def build(
         metrics,
         log_level=s.log_level,
         max_result=s.max_result,
+        log_max_bytes=s.log_max_bytes,
         faults=faults,
     )
     metrics.in_flight.set_function(lambda: executor.running)

@@ -17,6 +17,7 @@ namespace, and changing it relocates every key (drain first).
 | ``{shard}:<fn>:dead``                 | stream | dead letters (capped, approximate MAXLEN)       |
 | ``{shard}:<fn>:inv:<id>``             | hash   | one invocation's record (TTL once finished)     |
 | ``{shard}:<fn>:idem:<sha256>``        | string | Idempotency-Key -> invocation id (TTL)          |
+| ``{shard}:<fn>:logs:<id>``            | hash   | attempt -> JSON of its log lines (record's TTL) |
 | ``{shard}:<fn>:cancels``              | zset   | entry id -> cancel request time (running ones)  |
 | ``{shard}:<fn>:schedules``            | zset   | schedule id -> next fire ms (+inf: none)        |
 | ``{shard}:<fn>:sched:<schedule id>``  | hash   | one schedule: definition and fire state         |
@@ -217,6 +218,10 @@ class Keys:
             f"{tag}:due_timers",
             f"{tag}:active",
         ]
+
+    def logs(self, function: str, invocation_id: str) -> str:
+        """What an invocation's attempts logged (:mod:`streamfn.invocation_logs`)."""
+        return f"{self._tag(function)}:logs:{invocation_id}"
 
     def idempotency(self, function: str, user_key: str) -> str:
         """The user's key is hashed: any header value maps to a fixed-size, pattern-free name."""

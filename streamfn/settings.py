@@ -143,6 +143,14 @@ class Settings:
             "largest handler result in bytes of JSON; a larger one fails the attempt for good",
         )
     )
+    log_max_bytes: int = field(
+        metadata=_meta(
+            "STREAMFN_LOG_MAX_BYTES",
+            accept.non_negative_int,
+            "log bytes kept per invocation (ctx.log and isolated handlers' output), its last "
+            "lines; 0: keep none",
+        )
+    )
     max_wait: float = field(
         metadata=_meta("STREAMFN_MAX_WAIT", accept.positive_float, "largest ?wait= in seconds")
     )
@@ -291,6 +299,7 @@ DEFAULTS = Settings(
     deployed_retention=7 * 86400.0,
     max_body=1024 * 1024,
     max_result=1024 * 1024,
+    log_max_bytes=64 * 1024,
     max_wait=300.0,
     max_backlog=0,
     durable_replicas=0,

@@ -21,6 +21,7 @@ ORDER = (
     "timers",
     "scaling",
     "drain",
+    "drain-logs",
     "idle",
     "peers",
 )

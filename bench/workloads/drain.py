@@ -33,30 +33,31 @@ TARGET_PER_S = 35_000.0
 TARGET_CPU_US = 30.0
 
 
-async def queue(ns: Namespace, n: int, offset: int = 0) -> list[str]:
+async def queue(ns: Namespace, n: int, offset: int = 0, function: str = NOOP) -> list[str]:
     """Enqueue ``n`` no-op invocations in pipelined batches of 1,000; returns their ids."""
     ids: list[str] = []
     for start in range(0, n, 1000):
         size = min(1000, n - start)
-        ids += await ns.client.enqueue_many(NOOP, ({"i": offset + start + k} for k in range(size)))
+        payloads = ({"i": offset + start + k} for k in range(size))
+        ids += await ns.client.enqueue_many(function, payloads)
     return ids
 
 
-async def warm_drain(h: Harness, ns: Namespace, n: int) -> Figures:
+async def warm_drain(h: Harness, ns: Namespace, n: int, function: str = NOOP) -> Figures:
     """One SIGSTOP / enqueue / SIGCONT / drained measurement on the stack's runner(s)."""
     keys = ns.stack.keys
     runners = ns.stack.runners
     for r in runners:
         r.pause()
     try:
-        ids = await queue(ns, n)
+        ids = await queue(ns, n, function=function)
         cpu0 = cpu_seconds(*runners)
         red0, cmd0 = await redis_cpu_seconds(ns.redis), await redis_commands(ns.redis)
     finally:
         t0 = time.perf_counter()
         for r in runners:
             r.resume()
-    t1 = await wait_drained(ns.redis, keys, NOOP, timeout=max(60.0, n / 200), interval=0.001)
+    t1 = await wait_drained(ns.redis, keys, function, timeout=max(60.0, n / 200), interval=0.001)
     cpu1 = cpu_seconds(*runners)
     red1, cmd1 = await redis_cpu_seconds(ns.redis), await redis_commands(ns.redis)
     records = await read_records(ns.redis, keys, ids)

@@ -40,9 +40,11 @@ class Calls:
         on_unstuck: Callable[[], None],
         log_level: str,
         max_result: int = 1024 * 1024,
+        log_max_bytes: int = 0,
     ) -> None:
         self.stuck = 0
         self.max_result = max_result
+        self.log_max_bytes = log_max_bytes
         self.pools = Pools(log_level)
         self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="handler")
         self._on_unstuck = on_unstuck
@@ -50,7 +52,13 @@ class Calls:
     def _target(self, fn: LoadedFunction) -> Target:
         p = fn.policy
         return Target(
-            fn.name, str(fn.path), p.memory_mb, p.workers, self.pools.log_level, self.max_result
+            fn.name,
+            str(fn.path),
+            p.memory_mb,
+            p.workers,
+            self.pools.log_level,
+            self.max_result,
+            self.log_max_bytes,
         )
 
     async def call(self, fn: LoadedFunction, raw: bytes, payload: Any, ctx: Context) -> Any:
@@ -65,6 +73,12 @@ class Calls:
         pool = self.pools.get(fn.name, fn.module_name, self._target(fn))
         header = {"id": ctx.invocation_id, "attempt": ctx.attempt, "deadline": ctx.deadline}
         reply = await pool.run(header, raw, fn.policy.timeout)
+        if reply.logs:  # what the worker captured joins this attempt's lines (ctx.captured)
+            ctx.lines().absorb(
+                reply.logs.get("lines", []),
+                int(reply.logs.get("dropped_lines", 0)),
+                int(reply.logs.get("dropped_bytes", 0)),
+            )
         if not reply.ok:
             raise HandlerFailed(reply.error or {"type": "Error", "message": ""}, reply.mode)
         return reply.result

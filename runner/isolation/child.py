@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from streamfn.context import Context, PermanentError
+from streamfn.log_lines import StreamCapture
 from streamfn.runner.failures import MESSAGE_CHARS, clip, error_of, result_too_large, unserialisable
 from streamfn.runner.isolation.wire import frame, read_frame
 
@@ -63,9 +64,17 @@ class Worker:
     """Runs calls of one handler, one at a time."""
 
     def __init__(
-        self, name: str, handle: Any, memory_mb: int, max_result: int = 1024 * 1024
+        self,
+        name: str,
+        handle: Any,
+        memory_mb: int,
+        max_result: int = 1024 * 1024,
+        log_max_bytes: int = 0,
+        log_level: str = "INFO",
     ) -> None:
         self.name = name
+        self.log_max_bytes = log_max_bytes
+        self.capture_level: int = logging.getLevelName(log_level.upper())
         self.max_result = max_result
         self.handle = handle
         self.memory_mb = memory_mb
@@ -80,15 +89,34 @@ class Worker:
         self.log = logging.getLogger(f"streamfn.fn.{name}")
 
     def call(self, header: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes, bool]:
-        """(reply header, result bytes, exit afterwards?) for one call."""
-        inv = header["id"]
+        """(reply header, result bytes, exit afterwards?) for one call; the header carries
+        what the handler logged and printed (``logs``) when it did."""
         ctx = Context(
-            inv,
+            header["id"],
             self.name,
             header["attempt"],
             header["deadline"],
             self.log,
+            self.log_max_bytes,
+            self.capture_level,
         )
+        if not self.log_max_bytes:
+            return self._call(ctx, payload)
+        lines = ctx.lines()
+        out = StreamCapture(sys.stdout, "stdout", lines)
+        err = StreamCapture(sys.stderr, "stderr", lines)
+        sys.stdout, sys.stderr = out, err
+        try:
+            reply, body, leave = self._call(ctx, payload)
+        finally:
+            sys.stdout, sys.stderr = out.real, err.real
+            out.close_line()
+            err.close_line()
+        if lines:
+            reply["logs"] = lines.wire()
+        return reply, body, leave
+
+    def _call(self, ctx: Context, payload: bytes) -> tuple[dict[str, Any], bytes, bool]:
         try:
             value = orjson.loads(payload)
             if self.loop is not None:
@@ -160,7 +188,14 @@ def main(argv: list[str]) -> int:
         sock.sendall(frame(orjson.dumps({"ready": False, "error": clip(message, MESSAGE_CHARS)})))
         return 1
     sock.sendall(frame(orjson.dumps({"ready": True, "pid": os.getpid()})))
-    worker = Worker(spec["name"], handle, spec["memory_mb"], spec.get("max_result", 1024 * 1024))
+    worker = Worker(
+        spec["name"],
+        handle,
+        spec["memory_mb"],
+        spec.get("max_result", 1024 * 1024),
+        spec.get("log_max_bytes", 0),
+        spec["log_level"],
+    )
     return serve(sock, worker)
 
 

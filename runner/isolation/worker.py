@@ -53,6 +53,8 @@ class Reply:
     error: dict[str, str] | None
     mode: str
     exiting: bool
+    logs: dict[str, Any] | None = None
+    """What the handler logged and printed during the call (``LogLines.wire``), if anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class Target:
     log_level: str = "INFO"
     max_result: int = 1024 * 1024
     """Largest result the worker sends back (STREAMFN_MAX_RESULT); it refuses a larger one."""
+    log_max_bytes: int = 0
+    """Log bytes a call keeps (STREAMFN_LOG_MAX_BYTES); 0: the worker captures nothing."""
 
 
 def _child_env() -> dict[str, str]:
@@ -104,6 +108,7 @@ class Worker:
             "runner_pid": os.getpid(),
             "log_level": target.log_level,
             "max_result": target.max_result,
+            "log_max_bytes": target.log_max_bytes,
         }
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -157,7 +162,7 @@ class Worker:
         error = reply.get("error")
         mode = str(reply.get("mode", "retry"))
         leaving = mode != "dead" and error is not None and self._exit_after(error)
-        return Reply(bool(reply["ok"]), body, error, mode, leaving)
+        return Reply(bool(reply["ok"]), body, error, mode, leaving, reply.get("logs"))
 
     @staticmethod
     def _exit_after(error: dict[str, str]) -> bool:

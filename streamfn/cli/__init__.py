@@ -7,9 +7,8 @@ This package is the CLI layer: the only code that imports both :mod:`streamfn.ga
 and :func:`main`; each command group has its module (``dev_cmd``, ``serve_cmd`` for gateway,
 runner and scheduler, ``invoke_cmd``, ``schedule_cmd``, ``functions_cmd``, ``operate_cmd``
 for runners, pause and resume, ``dlq_cmd`` for dlq and cancel, ``inspect_cmd`` for ls and
-show, ``tokens_cmd``, ``bench_cmd``),
-and :mod:`streamfn.cli.edge` holds what every entry point shares: argument types, event loop,
-logging, signals, exit codes.
+show, ``logs_cmd``, ``tokens_cmd``, ``bench_cmd``), and :mod:`streamfn.cli.edge` holds what
+every entry point shares: argument types, event loop, logging, signals, exit codes.
 
 Settings are read once, at the edge.  Errors a user can fix (a bad setting, a bad argument,
 Redis down) end in a one-line message and an exit code, never a traceback.
@@ -60,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("runners", "the live runners and orphaned work, from Redis: [--json]"),
         ("pause", "pause FN: invocations are accepted, runners start none of its work"),
         ("resume", "resume FN: runners take its work again"),
+        ("logs", "what an invocation logged: ID [--follow] [--json] (see streamfn logs --help)"),
         ("bench", "the load benchmarks: [WORKLOAD] [--n N] [--runners R] [--repeat K] ..."),
     ):
         sub.add_parser(name, help=text, add_help=False)
@@ -198,6 +198,12 @@ def _resume(argv: list[str]) -> int:
     return operate_cmd.resume_main(argv)
 
 
+def _logs(argv: list[str]) -> int:
+    from streamfn.cli import logs_cmd
+
+    return logs_cmd.main(argv)
+
+
 def _bench(argv: list[str]) -> int:
     from streamfn.cli import bench_cmd
 
@@ -218,6 +224,7 @@ DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "runners": _runners,
     "pause": _pause,
     "resume": _resume,
+    "logs": _logs,
     "bench": _bench,
 }
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKLOADS = ("floor", "http-throughput", "client-throughput", "drain")
+WORKLOADS = ("floor", "http-throughput", "client-throughput", "drain", "drain-logs")
 
 pytestmark = [
     pytest.mark.e2e,

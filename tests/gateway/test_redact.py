@@ -28,6 +28,7 @@ from streamfn.tokens import Role, hash_token, token_line
 from tests.gateway.conftest import Client, make_known, serving
 from tests.gateway.fake_runner import FakeRunner
 from tests.gateway.test_auth import MAILER, SECRETS, bearer, token_lines
+from tests.gateway.test_logs import store
 
 SECRET = "s3cr3t-7f1a"
 PEEKER = "sfn_test_peeker"
@@ -53,9 +54,11 @@ async def gateway(settings: Settings, redis: Redis, keys: Keys) -> AsyncIterator
 
 
 async def seed(client: Client, runner: FakeRunner) -> dict[str, list[str]]:
-    """A succeeded and a dead invocation and a schedule, each holding SECRET."""
+    """A succeeded and a dead invocation and a schedule, each holding SECRET (the succeeded
+    one logged it too)."""
     ok = (await (await client.post("/invoke/echo", json={"s": SECRET}, headers=ADMIN)).json())["id"]
     await runner.finish("echo", await runner.claim("echo"))
+    await store(runner.redis, runner.rdb.settings, ok, 1, f"handling {SECRET}")
     dead = (await (await client.post("/invoke/echo", json=SECRET, headers=ADMIN)).json())["id"]
     await runner.finish("echo", await runner.claim("echo"), boom, mode="dead")
     schedule = {"id": "nightly", "function": "echo", "every": "1h", "payload": SECRET}
@@ -91,9 +94,13 @@ async def test_a_viewer_never_sees_a_payload_it_is_not_allowed_to(
         shown = await gateway.get(url, headers=bearer(PEEKER))
         if SECRET in await shown.text():
             found_by_peeker.add(name)
-    assert {"get_invocation", "list_dead_letters", "list_schedules", "get_schedule"} <= (
-        found_by_peeker
-    )
+    assert {
+        "get_invocation",
+        "get_invocation_logs",
+        "list_dead_letters",
+        "list_schedules",
+        "get_schedule",
+    } <= found_by_peeker
 
 
 async def test_what_is_redacted_keeps_its_shape(gateway: Client, runner: FakeRunner) -> None:

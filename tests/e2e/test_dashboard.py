@@ -30,6 +30,10 @@ HANDLERS = {
         "async def handle(payload, ctx):\n    raise PermanentError('boom ' + str(payload))\n"
     ),
     "slow": "import asyncio\n\nasync def handle(payload, ctx):\n    await asyncio.sleep(60)\n",
+    "chatty": (
+        "async def handle(payload, ctx):\n"
+        "    ctx.log.warning('resizing %s', payload)\n    return 'done'\n"
+    ),
 }
 TIMEOUT_MS = 15_000
 
@@ -218,3 +222,16 @@ async def test_pause_and_resume_a_function_from_the_page(
         assert await redis.hexists(keys.paused, "echo") == 0
         await open_page(page, f"{stack.url}/ui#/runners")
         await expect(page.locator("#runners tbody tr")).to_have_count(1, timeout=TIMEOUT_MS)
+
+
+async def test_an_invocation_page_shows_what_it_logged(
+    stack: Child, client: Client, http: aiohttp.ClientSession
+) -> None:
+    logged = await invoke(http, stack, "chatty", "cat.png")
+    await wait_until(lambda: _is(client, logged, "succeeded"), 15, what="chatty to finish")
+    async with browser() as b:
+        page = await b.new_page()
+        await open_page(page, f"{stack.url}/ui#/invocations/{logged}")
+        await expect(page.locator("#logs")).to_contain_text("resizing cat.png", timeout=TIMEOUT_MS)
+        await expect(page.locator("#logs")).to_contain_text("WARNING")
+        await expect(page.locator("main")).to_contain_text('"done"')

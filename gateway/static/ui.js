@@ -160,12 +160,15 @@ async function functionView(fn, query) {
   const tabs = el("div", { class: "tabs" }, STATUSES.map((s) =>
     el("a", { href: "#/functions/" + enc(fn) + "?status=" + s, class: s === status ? "on" : "", text: s })));
   const schedules = await api("GET", "/schedules?function=" + enc(fn));
-  const policy = Object.fromEntries(Object.entries(entry).filter(([k]) => ["timeout", "retries", "backoff", "backoff_max", "partitions", "kind", "isolate"].includes(k)));
+  // GET /functions/{fn} nests the policy and lists the runners; GET /functions is flat.
+  const policy = entry.policy || Object.fromEntries(Object.entries(entry).filter(([k]) => ["timeout", "retries", "backoff", "backoff_max", "partitions", "kind", "isolate"].includes(k)));
+  const counts = { ...entry, runners: Array.isArray(entry.runners) ? entry.runners.length : entry.runners };
   return [
     el("h1", {}, fn, " ", badge(paused ? "paused" : entry.state)),
     el("div", { class: "grid" },
       el("div", { class: "card" }, el("dl", {},
-        ...["runners", "queued", "running", "scheduled"].flatMap((k) => [el("dt", { text: k }), el("dd", { "data-count": k, text: entry[k] })]))),
+        ...["runners", "queued", "running", "orphaned", "scheduled"].filter((k) => counts[k] !== undefined)
+          .flatMap((k) => [el("dt", { text: k }), el("dd", { "data-count": k, text: counts[k] })]))),
       el("div", { class: "card" }, el("strong", { text: "Policy" }), json(policy)),
       el("div", { class: "card" },
         el("button", { id: paused ? "resume" : "pause", class: "quiet",

@@ -61,14 +61,19 @@ async def stack(settings: Settings, tmp_path: Path, procs: list[Child]) -> Child
 
 
 async def open_page(page: Page, url: str) -> None:
+    """A fresh load of ``url`` (a goto that changes only the hash would not reload the page,
+    and the previous view would still say it is ready)."""
+    await page.goto("about:blank")
     await page.goto(url)
     # The page's CSP forbids evaluated strings, so wait on the DOM, not on a JS predicate.
     await page.locator('body[data-ready="1"]').wait_for(timeout=TIMEOUT_MS)
 
 
 async def test_every_page_loads_and_lists_what_redis_holds(
-    stack: Child, client: Client, page_dir: Path
+    stack: Child, client: Client, page_dir: Path, http: aiohttp.ClientSession
 ) -> None:
+    done = await invoke(http, stack, "echo", {"hello": "world"})
+    await wait_until(lambda: _is(client, done, "succeeded"), 15, what="echo to finish")
     async with browser() as b:
         page = await b.new_page()
         await open_page(page, f"{stack.url}/ui")
@@ -85,6 +90,12 @@ async def test_every_page_loads_and_lists_what_redis_holds(
             await open_page(page, f"{stack.url}/ui{hash_}")
             await expect(page.locator("main h1")).to_be_visible()
             await page.screenshot(path=str(page_dir / shot), full_page=True)
+        await expect(page.locator("#runners tbody tr")).to_have_count(1)
+        await open_page(page, f"{stack.url}/ui#/functions/echo")
+        await expect(page.locator(f'tr[data-invocation="{done}"]')).to_be_visible()  # the index
+        await open_page(page, f"{stack.url}/ui#/invocations/{done}")
+        await expect(page.locator("main")).to_contain_text('"hello": "world"')
+        await page.screenshot(path=str(page_dir / "invocation.png"), full_page=True)
 
 
 async def test_run_now_shows_the_result(stack: Child, client: Client) -> None:

@@ -117,10 +117,9 @@ async def test_declared_schedules_follow_their_file(
 ) -> None:
     await start_runner()
     write_function(fdir, "report", declaring("0 3 * * *"))
-    took = await wait_for(
-        lambda: _has(store, "file.report.1", "0 3 * * *"), 2, "the declared schedule"
-    )
-    assert took < 2
+    # Bounds are generous: this checks what happens, not how fast (a loaded 2-core machine
+    # running the cluster tier once took over 2 s).
+    await wait_for(lambda: _has(store, "file.report.1", "0 3 * * *"), 10, "the declared schedule")
 
     write_function(
         fdir,
@@ -132,7 +131,7 @@ async def test_declared_schedules_follow_their_file(
             ]
         ),
     )
-    await wait_for(lambda: _ids(store, "report", ["file.report.nightly", "file.report.poll"]), 2)
+    await wait_for(lambda: _ids(store, "report", ["file.report.nightly", "file.report.poll"]), 10)
     nightly = await store.get("file.report.nightly")
     assert nightly is not None
     assert nightly.definition.spec.timezone == "Europe/Berlin"
@@ -141,7 +140,7 @@ async def test_declared_schedules_follow_their_file(
     # An invalid SCHEDULE is logged; the last good version stays.
     with caplog.at_level(logging.ERROR, logger="streamfn.runner.scheduling"):
         write_function(fdir, "report", declaring({"cron": "99 * * * *"}))
-        await wait_for(lambda: "report.py SCHEDULE" in caplog.text, 2, "the error logged")
+        await wait_for(lambda: "report.py SCHEDULE" in caplog.text, 10, "the error logged")
     assert "not valid" in caplog.text
     assert await ids_of(store, "report") == ["file.report.nightly", "file.report.poll"]
     # ... and shown in GET /functions under errors, while the function itself still serves.
@@ -151,8 +150,7 @@ async def test_declared_schedules_follow_their_file(
     assert "not valid" in catalog.errors["report.py"]
 
     (fdir / "report.py").unlink()
-    took = await wait_for(lambda: _ids(store, "report", []), 2, "the schedules removed")
-    assert took < 2
+    await wait_for(lambda: _ids(store, "report", []), 10, "the schedules removed")
     await wait_for(
         lambda: _reported_error(redis, keys, "report.py", present=False), 5, "the error withdrawn"
     )
